@@ -1,0 +1,100 @@
+#pragma once
+
+// The API computation authors write against.
+//
+// A computation is named user logic: it subscribes to streams (each with a
+// grouping that spreads records over its instances), publishes streams, and
+// reacts to records and timers through callbacks. eddy runs each instance as
+// its own copy of the class; callbacks of one instance are never called
+// concurrently, so a computation needs no locks of its own.
+//
+//     #include <eddy/computation.hpp>
+//
+//     // Counts words: one count per word, kept in keyed state.
+//     class word_counter final : public eddy::computation {
+//     public:
+//         eddy::metadata metadata() const override {
+//             return {.name = "counter",
+//                     .inputs = {{"words", eddy::grouping::key}},
+//                     .outputs = {"counts"}};
+//         }
+//         void process_record(eddy::context& ctx, const eddy::record& r) override {
+//             auto count = ctx.get("count");  // state of the current key (the word)
+//             const auto n = (count ? std::stoll(*count) : 0) + 1;
+//             ctx.put("count", std::to_string(n));
+//             ctx.produce("counts", r.key, std::to_string(n));
+//         }
+//     };
+//     EDDY_EXPORT_COMPUTATION(word_counter)
+//
+// examples/wordcount compiles this example.
+
+#include <eddy/context.hpp>
+#include <eddy/record.hpp>
+
+#include <string>
+#include <vector>
+
+namespace eddy {
+
+// How a subscribed stream's records are spread over a computation's instances.
+enum class grouping {
+    key,        // hash(key) → key group → the one instance owning it; keyed state needs this
+    shuffle,    // round robin over the instances
+    broadcast,  // every instance gets every record
+};
+
+struct subscription {
+    std::string stream;
+    grouping by = grouping::shuffle;
+};
+
+struct metadata {
+    std::string name;                  // unique in a topology; [a-zA-Z0-9_.-]+
+    std::vector<subscription> inputs;  // none: a source, driven by `poll` or timers
+    std::vector<std::string> outputs;  // streams this computation may produce to
+};
+
+class computation {
+public:
+    virtual ~computation() = default;
+
+    // What this computation is called, reads and writes. Called once, before `init`.
+    [[nodiscard]] virtual eddy::metadata metadata() const = 0;
+
+    // Called once per instance before any record or timer. A source typically
+    // sets its first timer here. Throwing fails the instance's start.
+    virtual void init(context& ctx) { (void)ctx; }
+
+    // One record from a subscribed stream. State calls act on `r.key`.
+    virtual void process_record(context& ctx, const record& r) = 0;
+
+    // A timer set with `context::set_timer` is due. State calls act on `t.key`.
+    virtual void process_timer(context& ctx, const timer& t) {
+        (void)ctx;
+        (void)t;
+    }
+};
+
+// What a source's `poll` reports back to the runtime.
+enum class poll_status {
+    produced,  // produced something; poll again soon
+    idle,      // nothing to produce now; the runtime waits a little before polling again
+    finished,  // a bounded source is done: no more records, ever
+};
+
+// A computation with no inputs that the runtime drives by polling: generators,
+// Kafka and file readers. `poll` should produce a bounded amount (a batch) and
+// return; it is never called concurrently with the other callbacks.
+class source : public computation {
+public:
+    void process_record(context& ctx, const record& r) override {
+        (void)ctx;
+        (void)r;
+    }
+    [[nodiscard]] virtual poll_status poll(context& ctx) = 0;
+};
+
+}  // namespace eddy
+
+#include <eddy/export.hpp>
