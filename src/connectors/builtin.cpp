@@ -1,0 +1,104 @@
+#include "builtin.hpp"
+
+#include "file_sink.hpp"
+#include "generator.hpp"
+#include "stdout_sink.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <functional>
+#include <stdexcept>
+
+namespace eddy::connectors {
+
+namespace {
+
+using maker = std::function<std::unique_ptr<computation>(const option_map&)>;
+
+struct builtin {
+    std::string_view name;
+    maker make;
+};
+
+std::unique_ptr<computation> make_generator(const option_map& config) {
+    reject_unknown_options(config, "generator", generator_option_names());
+    generator_options o;
+    auto reader = option_reader::of(config, "generator");
+    o.name = reader.text("name").value_or(o.name);
+    o.stream = reader.text("stream").value_or(o.stream);
+    const auto owner = o.name;
+    o = read_generator_options(option_reader::of(config, owner), std::move(o));
+    return std::make_unique<generator>(std::move(o));
+}
+
+line_sink_options read_sink_names(const option_map& config, std::string_view builtin_name) {
+    line_sink_options o{.name = std::string(builtin_name)};
+    auto reader = option_reader::of(config, o.name);
+    o.name = reader.text("name").value_or(o.name);
+    o.stream = reader.text("stream").value_or(o.stream);
+    const auto owner = o.name;
+    return read_line_sink_options(option_reader::of(config, owner), std::move(o));
+}
+
+std::unique_ptr<computation> make_stdout(const option_map& config) {
+    static constexpr std::array<std::string_view, 5> known = {"name", "stream", "format",
+                                                              "flush_bytes", "flush_interval_ms"};
+    reject_unknown_options(config, "stdout", known);
+    return std::make_unique<stdout_sink>(read_sink_names(config, "stdout"));
+}
+
+std::unique_ptr<computation> make_file(const option_map& config) {
+    static constexpr std::array<std::string_view, 7> known = {
+        "name", "stream", "format", "flush_bytes", "flush_interval_ms", "path", "mode"};
+    reject_unknown_options(config, "file", known);
+    file_sink_options o{.lines = read_sink_names(config, "file")};
+    auto reader = option_reader::of(config, o.lines.name);
+    o.path = reader.text("path").value_or("");
+    if (o.path.empty()) {
+        throw std::invalid_argument(fmt::format("{}: option 'path' is required", o.lines.name));
+    }
+    if (auto mode = reader.one_of("mode", {"truncate", "append"})) {
+        o.mode = *mode == "append" ? file_mode::append : file_mode::truncate;
+    }
+    return std::make_unique<file_sink>(std::move(o));
+}
+
+// Sorted by name.
+const std::array<builtin, 3>& registry() {
+    static const std::array<builtin, 3> all = {{
+        {"file", make_file},
+        {"generator", make_generator},
+        {"stdout", make_stdout},
+    }};
+    return all;
+}
+
+}  // namespace
+
+result<std::unique_ptr<computation>, connector_errc> make_builtin(std::string_view name,
+                                                                  const option_map& config) {
+    for (const auto& entry : registry()) {
+        if (entry.name != name) {
+            continue;
+        }
+        try {
+            return entry.make(config);
+        } catch (const std::invalid_argument& e) {
+            return fail(connector_errc::invalid_option, "{}", e.what());
+        }
+    }
+    return fail(connector_errc::unknown_builtin,
+                "unknown built-in computation '{}'; built-in computations are: {}", name,
+                fmt::join(builtin_names(), ", "));
+}
+
+std::vector<std::string_view> builtin_names() {
+    std::vector<std::string_view> names;
+    for (const auto& entry : registry()) {
+        names.push_back(entry.name);
+    }
+    return names;
+}
+
+}  // namespace eddy::connectors
