@@ -1,0 +1,27 @@
+#pragma once
+
+// The counters of one instance. Only the instance's own thread writes them
+// (so an update is a relaxed load and store, no locked instruction); any
+// thread may read them for stats.
+
+#include <atomic>
+#include <cstdint>
+
+namespace eddy::runtime {
+
+struct instance_counters {
+    std::atomic<std::uint64_t> records_in{0};
+    std::atomic<std::uint64_t> records_out{0};
+    std::atomic<std::uint64_t> timers_fired{0};
+    std::atomic<std::uint64_t> failures{0};
+    std::atomic<std::uint64_t> dead_letters{0};
+    std::atomic<std::uint64_t> blocked_nanos{0};
+    std::atomic<std::uint64_t> produce_errors{0};  // produce to a stream not in the outputs
+
+    // REQUIRES: called by the owning instance's thread only.
+    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t amount) {
+        counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
+    }
+};
+
+}  // namespace eddy::runtime

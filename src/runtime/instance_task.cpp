@@ -1,0 +1,160 @@
+#include "instance_task.hpp"
+
+#include "base/log.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace eddy::runtime {
+namespace {
+
+// A batch waiting longer than this in a busy source's output leaves anyway.
+constexpr std::int64_t linger_nanos = 200'000;
+
+}  // namespace
+
+instance_task::instance_task(instance_settings settings, std::unique_ptr<computation> user,
+                             std::unique_ptr<state::state_store> store, producer output,
+                             watermark_tracker inputs, instance_counters& counters)
+    : _settings(std::move(settings)),
+      _user(std::move(user)),
+      _source(dynamic_cast<source*>(_user.get())),
+      _store(std::move(store)),
+      _output(std::move(output)),
+      _inputs(std::move(inputs)),
+      _counters(counters),
+      _context(_settings, _output, _timers, *_store) {}
+
+template <class Callback>
+bool instance_task::guarded(const char* what, Callback&& callback) {
+    std::string last_error;
+    for (std::uint32_t attempt = 0; attempt <= _settings.max_retries; ++attempt) {
+        try {
+            callback();
+            return true;
+        } catch (const std::exception& e) {
+            last_error = e.what();
+        } catch (...) {
+            last_error = "an exception not derived from std::exception";
+        }
+        instance_counters::add(_counters.failures, 1);
+    }
+    instance_counters::add(_counters.dead_letters, 1);
+    eddy::log().error("{}[{}]: {} failed {} times, dead-lettered; last error: {}",
+                      _settings.computation, _settings.index, what, _settings.max_retries + 1,
+                      last_error);
+    return false;
+}
+
+init_outcome instance_task::init() {
+    _context.bind({}, 0, no_key_group);
+    if (!guarded("init", [&] { _user->init(_context); })) {
+        _failed = true;
+        return init_outcome::failed;
+    }
+    return init_outcome::ready;
+}
+
+void instance_task::process(const record_batch& batch) {
+    _output.refresh();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (_failed) {
+            instance_counters::add(_counters.dead_letters, 1);
+            continue;
+        }
+        const record r = batch.at(i);
+        instance_counters::add(_counters.records_in, 1);
+        _context.bind(r.key, r.time, batch.group_hint(i));
+        if (!guarded("process_record", [&] { _user->process_record(_context, r); })) {
+            continue;
+        }
+    }
+    const bool advanced = _inputs.observe(batch.sender, batch.watermark,
+                                          batch.marker == channel_marker::end_of_stream);
+    if (advanced) {
+        _context.set_watermark(_inputs.input_watermark());
+        fire_event_timers();
+        update_output_watermark();
+    }
+}
+
+poll_status instance_task::poll() {
+    if (_source == nullptr || _failed) {
+        return poll_status::finished;
+    }
+    _output.refresh();
+    _context.bind({}, _settings.clock->now(), no_key_group);
+    poll_status status = poll_status::idle;
+    if (!guarded("poll", [&] { status = _source->poll(_context); })) {
+        return poll_status::finished;
+    }
+    return status;
+}
+
+void instance_task::fire(const due_timer& due) {
+    instance_counters::add(_counters.timers_fired, 1);
+    if (_failed) {
+        instance_counters::add(_counters.dead_letters, 1);
+        return;
+    }
+    _context.bind(due.key, due.time, no_key_group);
+    const timer view{due.key, due.tag, due.time, due.domain};
+    (void)guarded("process_timer", [&] { _user->process_timer(_context, view); });
+}
+
+void instance_task::fire_processing_timers() {
+    const auto next = _timers.next_due(time_domain::processing_time);
+    if (!next) {
+        return;
+    }
+    const time_micros now = _settings.clock->now();
+    if (*next > now) {
+        return;
+    }
+    _output.refresh();
+    while (auto due = _timers.pop_due(time_domain::processing_time, now)) {
+        fire(*due);
+    }
+}
+
+void instance_task::fire_event_timers() {
+    const time_micros watermark = _inputs.input_watermark();
+    while (auto due = _timers.pop_due(time_domain::event_time, watermark)) {
+        fire(*due);
+    }
+}
+
+void instance_task::update_output_watermark() {
+    if (_source != nullptr) {
+        return;  // a source's output watermark follows what it produces
+    }
+    // No record produced later is older than the input watermark, except from
+    // an event-time timer still pending.
+    time_micros watermark = _inputs.input_watermark();
+    if (const auto timer = _timers.next_due(time_domain::event_time)) {
+        watermark = std::min(watermark, *timer);
+    }
+    _output.channels().advance_watermark(watermark);
+}
+
+void instance_task::flush() {
+    _output.channels().flush();
+}
+
+void instance_task::flush_if_lingering() {
+    if (_output.channels().lingering(linger_nanos)) {
+        flush();
+    }
+}
+
+void instance_task::finish() {
+    _output.refresh();
+    _context.set_watermark(max_time);
+    while (auto due = _timers.pop_due(time_domain::event_time, max_time)) {
+        fire(*due);
+    }
+    _timers.clear(time_domain::processing_time);
+    _output.channels().finish();
+}
+
+}  // namespace eddy::runtime

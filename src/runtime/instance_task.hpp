@@ -1,0 +1,81 @@
+#pragma once
+
+// The core of one running instance, independent of threads and transport:
+// owns the computation object, its context, state store, timer service,
+// input watermarks and output channels. A driver (the in-process
+// instance_runner now, the network executor later) feeds it input batches,
+// asks it to poll (sources) and fire timers, and tells it when to flush.
+//
+// User code runs in exactly one place, `guarded`: what a callback throws is
+// counted as a failure and the callback retried up to max_retries times;
+// then the record (or timer, or poll) is counted as dead-lettered, logged
+// and skipped. Nothing a computation throws ends the instance.
+//
+// Lifecycle: constructed → init() → process()/poll()/fire_*()… → finish().
+// Threading: one driver thread for its whole life.
+
+#include "instance_counters.hpp"
+#include "producer.hpp"
+#include "state/state_store.hpp"
+#include "task_context.hpp"
+#include "timer_service.hpp"
+#include "watermark_tracker.hpp"
+#include <eddy/computation.hpp>
+
+#include <memory>
+
+namespace eddy::runtime {
+
+enum class init_outcome { ready, failed };
+
+class instance_task {
+public:
+    instance_task(instance_settings settings, std::unique_ptr<computation> user,
+                  std::unique_ptr<state::state_store> store, producer output,
+                  watermark_tracker inputs, instance_counters& counters);
+
+    // Runs the computation's init. A failed instance keeps draining its
+    // input (dead-lettering it) so that its producers never block on it.
+    init_outcome init();
+
+    // Processes one input batch, then its watermark and end-of-stream marker;
+    // fires the event-time timers the new watermark passes.
+    void process(const record_batch& batch);
+    // Polls a source once; `finished` also when the source failed beyond retries.
+    [[nodiscard]] poll_status poll();
+    // Fires processing-time timers due by the clock.
+    void fire_processing_timers();
+    [[nodiscard]] std::optional<time_micros> next_processing_timer() const {
+        return _timers.next_due(time_domain::processing_time);
+    }
+    [[nodiscard]] bool input_finished() const { return _inputs.all_ended(); }
+
+    // Sends what is buffered (the instance has nothing more to do right now).
+    void flush();
+    // Flushes if records have waited in a batch longer than the linger time.
+    void flush_if_lingering();
+
+    // End of input: the watermark goes to max_time (event-time timers fire),
+    // pending processing-time timers are dropped, end of stream goes out.
+    void finish();
+
+private:
+    template <class Callback>
+    bool guarded(const char* what, Callback&& callback);
+    void fire_event_timers();
+    void fire(const due_timer& due);
+    void update_output_watermark();
+
+    instance_settings _settings;
+    std::unique_ptr<computation> _user;
+    source* _source;  // _user as a source, or null
+    std::unique_ptr<state::state_store> _store;
+    producer _output;
+    timer_service _timers;
+    watermark_tracker _inputs;
+    instance_counters& _counters;
+    task_context _context;
+    bool _failed = false;
+};
+
+}  // namespace eddy::runtime

@@ -1,0 +1,63 @@
+#pragma once
+
+// The sending side of one instance: one open batch per downstream channel
+// (this instance → a destination instance). A batch leaves when it holds
+// `batch_records` records, or when the instance flushes (it has drained its
+// input, finished a poll, or lingered too long). Every batch carries the
+// instance's output watermark and the channel's next sequence number; a flush
+// also sends an empty marker batch to any channel whose last watermark is
+// stale, so that instances that receive no records still see time advance.
+//
+// Lifecycle: owned by a producer, inside an instance_task.
+// Threading: the instance's thread only.
+
+#include "batch_transport.hpp"
+#include "instance_counters.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace eddy::runtime {
+
+class output_channels {
+public:
+    output_channels(instance_id self, batch_transport& transport, std::size_t batch_records,
+                    const std::vector<instance_id>& downstream, instance_counters& counters);
+
+    void append(instance_id destination, std::string_view key, std::string_view value,
+                time_micros time, std::uint32_t group_hint);
+
+    // The output watermark stamped on the batches that leave from now on.
+    void advance_watermark(time_micros watermark);
+    [[nodiscard]] time_micros watermark() const { return _watermark; }
+
+    // Sends every open batch, and a marker wherever the watermark is stale.
+    void flush();
+    // True if records have waited in an open batch for longer than `linger_nanos`.
+    [[nodiscard]] bool lingering(std::int64_t linger_nanos) const;
+    // Flushes with watermark max_time and ends the stream on every channel.
+    void finish();
+
+private:
+    struct channel {
+        bool downstream = false;
+        sequence_number next_sequence{1};
+        time_micros sent_watermark = min_time;
+        std::unique_ptr<record_batch> open;
+    };
+    channel& channel_for(instance_id destination);
+    void send(instance_id destination, channel& to, channel_marker marker);
+
+    const instance_id _self;
+    batch_transport& _transport;
+    const std::size_t _batch_records;
+    instance_counters& _counters;
+    std::vector<channel> _channels;  // indexed by destination instance id
+    std::vector<instance_id> _downstream;
+    time_micros _watermark = min_time;
+    std::int64_t _oldest_open_nanos = 0;  // when the first unflushed record was appended; 0: none
+};
+
+}  // namespace eddy::runtime

@@ -1,0 +1,70 @@
+#pragma once
+
+// What travels on a channel (one sending instance → one receiving instance):
+// a batch of records plus the channel's in-band markers. Records live in one
+// byte arena with a small fixed-size index, so appending a record allocates
+// nothing once the batch has been used before (batches are recycled through
+// a batch_pool). A batch with no records is a pure marker (watermark, end of
+// stream). The same layout is what the network executor will encode.
+//
+// Lifecycle: taken from a batch_pool by a producer, filled, handed to the
+// receiver through the transport, read, and returned to the pool.
+// Threading: owned by one thread at a time; ownership moves with the pointer.
+
+#include "base/strong_id.hpp"
+#include <eddy/record.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eddy::runtime {
+
+enum class channel_marker : std::uint8_t {
+    none,           // more batches follow on this channel
+    end_of_stream,  // the sender will send nothing more on this channel
+};
+
+class record_batch {
+public:
+    // Header, set by the sender when the batch leaves.
+    instance_id sender;
+    sequence_number sequence;
+    // The sender's output watermark after this batch: no later record on this
+    // channel is older.
+    time_micros watermark = min_time;
+    channel_marker marker = channel_marker::none;
+
+    void append(std::string_view key, std::string_view value, time_micros time,
+                std::uint32_t group_hint);
+
+    [[nodiscard]] std::size_t size() const { return _index.size(); }
+    [[nodiscard]] bool empty() const { return _index.empty(); }
+    [[nodiscard]] std::size_t bytes() const { return _arena.size(); }
+
+    [[nodiscard]] record at(std::size_t i) const {
+        const entry& e = _index[i];
+        const std::string_view all(_arena);
+        return record{all.substr(e.offset, e.key_size),
+                      all.substr(e.offset + e.key_size, e.value_size), e.time};
+    }
+    // The key group the sender computed for record i, or no_key_group.
+    [[nodiscard]] std::uint32_t group_hint(std::size_t i) const { return _index[i].group_hint; }
+
+    // Empties the batch and resets the header; keeps the buffers.
+    void clear();
+
+private:
+    struct entry {
+        std::uint32_t offset;
+        std::uint32_t key_size;
+        std::uint32_t value_size;
+        std::uint32_t group_hint;
+        time_micros time;
+    };
+    std::string _arena;
+    std::vector<entry> _index;
+};
+
+}  // namespace eddy::runtime

@@ -1,0 +1,74 @@
+#pragma once
+
+// The eddy::context handed to user callbacks of one instance: a thin facade
+// over the instance's producer, timer service, state store and settings.
+// The task sets the current key and time before each callback; state calls
+// use the key group of that key (the sender's routing hint when it has one,
+// otherwise hashed here, once per record).
+//
+// Lifecycle: owned by an instance_task, lives as long as it.
+// Threading: the instance's thread only, during callbacks.
+
+#include "producer.hpp"
+#include "state/state_store.hpp"
+#include "timer_service.hpp"
+#include <eddy/clock.hpp>
+#include <eddy/context.hpp>
+
+#include <functional>
+#include <map>
+#include <string>
+
+namespace eddy::runtime {
+
+// Fixed facts about one instance, shared by its task and context.
+struct instance_settings {
+    std::string computation;
+    instance_id id;
+    std::uint32_t index = 0;
+    std::uint32_t count = 1;
+    std::uint32_t max_key_groups = default_max_key_groups;
+    std::uint32_t max_retries = 2;
+    const std::map<std::string, std::string, std::less<>>* config = nullptr;
+    const eddy::clock* clock = nullptr;
+};
+
+class task_context final : public context {
+public:
+    task_context(const instance_settings& settings, producer& output, timer_service& timers,
+                 state::state_store& store);
+
+    // The key and event time that the next callback acts on.
+    void bind(std::string_view key, time_micros time, std::uint32_t group_hint);
+    void set_watermark(time_micros watermark) { _watermark = watermark; }
+
+    void produce(std::string_view stream, std::string_view key, std::string_view value) override;
+    void produce(std::string_view stream, std::string_view key, std::string_view value,
+                 time_micros time) override;
+    void set_timer(std::string_view key, time_micros time, time_domain domain,
+                   std::string_view tag) override;
+    [[nodiscard]] std::optional<std::string> get(std::string_view name) override;
+    void put(std::string_view name, std::string_view value) override;
+    void erase(std::string_view name) override;
+    [[nodiscard]] time_micros watermark() const override { return _watermark; }
+    [[nodiscard]] time_micros processing_time() const override { return _settings.clock->now(); }
+    [[nodiscard]] std::optional<std::string_view> config(std::string_view name) const override;
+    [[nodiscard]] std::uint32_t instance_index() const override { return _settings.index; }
+    [[nodiscard]] std::uint32_t instance_count() const override { return _settings.count; }
+    void log(log_level level, std::string_view message) override;
+
+private:
+    [[nodiscard]] key_group current_group();
+
+    const instance_settings& _settings;
+    producer& _output;
+    timer_service& _timers;
+    state::state_store& _store;
+    std::string_view _key;
+    time_micros _time = 0;
+    std::uint32_t _group = no_key_group;
+    time_micros _watermark = min_time;
+    std::uint64_t _produce_errors = 0;
+};
+
+}  // namespace eddy::runtime

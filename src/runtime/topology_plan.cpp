@@ -1,0 +1,117 @@
+#include "topology_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace eddy::runtime {
+namespace {
+
+bool valid_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+}
+
+void check_computation(const planned_computation& c) {
+    if (c.names == name_check::user) {
+        check_name("computation", c.meta.name);
+    }
+    if (c.instances == 0) {
+        throw std::invalid_argument(
+            fmt::format("computation '{}' has 0 instances; it needs at least 1", c.meta.name));
+    }
+    if (c.polled && !c.meta.inputs.empty()) {
+        throw std::invalid_argument(fmt::format(
+            "computation '{}' is an eddy::source and subscribes to '{}'; a source has no inputs",
+            c.meta.name, c.meta.inputs.front().stream));
+    }
+    std::set<std::string_view> subscribed;
+    for (const auto& input : c.meta.inputs) {
+        check_name("stream", input.stream);
+        if (!subscribed.insert(input.stream).second) {
+            throw std::invalid_argument(fmt::format(
+                "computation '{}' subscribes to stream '{}' twice", c.meta.name, input.stream));
+        }
+    }
+    for (const auto& output : c.meta.outputs) {
+        check_name("stream", output);
+    }
+}
+
+}  // namespace
+
+void check_name(std::string_view what, std::string_view name) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), valid_name_char)) {
+        throw std::invalid_argument(
+            fmt::format("invalid {} name '{}': use letters, digits, '_', '.' and '-'", what, name));
+    }
+}
+
+topology_plan plan_topology(const std::vector<planned_computation>& computations,
+                            std::uint32_t max_key_groups) {
+    if (max_key_groups == 0) {
+        throw std::invalid_argument("max_key_groups is 0; it needs at least 1");
+    }
+    topology_plan plan;
+    std::set<std::string_view> names;
+    for (const auto& c : computations) {
+        check_computation(c);
+        if (!names.insert(c.meta.name).second) {
+            throw std::invalid_argument(
+                fmt::format("two computations are named '{}'", c.meta.name));
+        }
+        computation_layout layout;
+        layout.first = instance_id(plan.total_instances);
+        layout.instances = c.instances;
+        layout.shape = c.polled                ? instance_shape::polled_source
+                       : c.meta.inputs.empty() ? instance_shape::timer_source
+                                               : instance_shape::consumer;
+        plan.total_instances += c.instances;
+        plan.computations.push_back(std::move(layout));
+    }
+
+    // Streams, in order of first mention, with their subscribers.
+    std::vector<stream_routes> streams;
+    const auto stream_of = [&](const std::string& name) -> stream_routes& {
+        for (auto& s : streams) {
+            if (s.stream == name) {
+                return s;
+            }
+        }
+        streams.push_back(stream_routes{name, {}});
+        return streams.back();
+    };
+    for (std::size_t i = 0; i < computations.size(); ++i) {
+        for (const auto& output : computations[i].meta.outputs) {
+            (void)stream_of(output);
+        }
+        for (const auto& input : computations[i].meta.inputs) {
+            stream_of(input.stream)
+                .subscribers.push_back(subscriber_route{computations[i].meta.name, input.by,
+                                                        plan.computations[i].first,
+                                                        computations[i].instances, max_key_groups});
+        }
+    }
+    plan.routes = std::make_shared<const routing_table>(std::move(streams), topology_epoch(1));
+
+    for (std::size_t i = 0; i < computations.size(); ++i) {
+        auto& layout = plan.computations[i];
+        layout.downstream = plan.routes->downstream_of(computations[i].meta.outputs);
+        for (std::size_t j = 0; j < computations.size(); ++j) {
+            const auto& outputs = computations[j].meta.outputs;
+            const bool feeds = std::any_of(
+                computations[i].meta.inputs.begin(), computations[i].meta.inputs.end(),
+                [&](const subscription& in) {
+                    return std::find(outputs.begin(), outputs.end(), in.stream) != outputs.end();
+                });
+            for (std::uint32_t n = 0; feeds && n < computations[j].instances; ++n) {
+                layout.upstreams.push_back(instance_id(plan.computations[j].first.value() + n));
+            }
+        }
+    }
+    return plan;
+}
+
+}  // namespace eddy::runtime

@@ -1,0 +1,70 @@
+#pragma once
+
+// Keyed state of one instance, addressed by (key group, key, name). The key
+// group comes first in every address so that a contiguous range of key groups
+// (what one instance owns) can be scanned, exported and erased as a unit when
+// a computation is rescaled. Implementations: memory_state_store (now) and a
+// RocksDB store (later) behind this same interface.
+//
+// Lifecycle: created by the instance that owns it, destroyed with it.
+// Threading: not thread-safe; only the owning instance's thread calls it.
+
+#include "base/error.hpp"
+#include "base/strong_id.hpp"
+
+#include <functional>
+#include <optional>
+#include <string_view>
+
+namespace eddy::state {
+
+enum class state_errc {
+    io_error,          // the durable store could not read or write
+    corrupted,         // stored bytes do not decode
+    invalid_argument,  // an address or range that cannot exist
+};
+
+template <class T>
+using state_result = result<T, state_errc>;
+
+// Key groups [first, last): half-open.
+struct key_group_range {
+    key_group first;
+    key_group last;
+    [[nodiscard]] bool contains(key_group group) const { return group >= first && group < last; }
+};
+
+// One stored value, as seen by `scan`. The views are valid during the visit.
+struct state_entry {
+    key_group group;
+    std::string_view key;
+    std::string_view name;
+    std::string_view value;
+};
+
+class state_store {
+public:
+    virtual ~state_store() = default;
+
+    // The value stored under (group, key, name), or nullopt. The view stays
+    // valid until the next call that modifies this store.
+    [[nodiscard]] virtual state_result<std::optional<std::string_view>> get(
+        key_group group, std::string_view key, std::string_view name) = 0;
+    [[nodiscard]] virtual state_result<void> put(key_group group, std::string_view key,
+                                                 std::string_view name, std::string_view value) = 0;
+    // Erasing what is absent is not an error.
+    [[nodiscard]] virtual state_result<void> erase(key_group group, std::string_view key,
+                                                   std::string_view name) = 0;
+
+    // Visits every entry whose key group lies in `range`, in no particular order.
+    [[nodiscard]] virtual state_result<void> scan(
+        key_group_range range, const std::function<void(const state_entry&)>& visit) = 0;
+    // Drops every entry whose key group lies in `range` (after it was handed over).
+    [[nodiscard]] virtual state_result<void> erase_range(key_group_range range) = 0;
+
+    // Makes every write since the last commit durable as one unit. The
+    // in-memory store has nothing to do; the RocksDB store writes its batch.
+    [[nodiscard]] virtual state_result<void> commit() = 0;
+};
+
+}  // namespace eddy::state
