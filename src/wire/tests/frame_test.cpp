@@ -1,4 +1,5 @@
 #include "wire/frame.hpp"
+
 #include "wire/messages.hpp"
 #include "wire/tests/hex.hpp"
 
@@ -51,7 +52,8 @@ TEST(split_frame, walks_back_to_back_frames) {
         auto split = split_frame(unconsumed);
         ASSERT_TRUE(split);
         const auto* frame = std::get_if<frame_view>(&*split);
-        if (frame == nullptr) break;
+        if (frame == nullptr)
+            break;
         types.push_back(frame->type);
         unconsumed = unconsumed.subspan(frame->frame_bytes);
     }

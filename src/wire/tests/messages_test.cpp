@@ -1,5 +1,6 @@
-#include "wire/frame.hpp"
 #include "wire/messages.hpp"
+
+#include "wire/frame.hpp"
 #include "wire/tests/hex.hpp"
 
 #include <gtest/gtest.h>
@@ -46,8 +47,7 @@ TEST(hello, round_trips) {
     byte_buffer out;
     for (const hello& message :
          {sample_hello,
-          hello{protocol_version, instance_id(0), instance_id(~0u),
-                topology_epoch(~0ull), ""},
+          hello{protocol_version, instance_id(0), instance_id(~0u), topology_epoch(~0ull), ""},
           hello{protocol_version, instance_id(1), instance_id(2), topology_epoch(1),
                 std::string_view("a\0b", 3)}}) {
         const frame_view frame = framed(message, out, frame_type::hello);

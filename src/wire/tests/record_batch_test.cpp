@@ -1,4 +1,5 @@
 #include "wire/record_batch.hpp"
+
 #include "wire/tests/hex.hpp"
 
 #include <gtest/gtest.h>
@@ -17,8 +18,10 @@ constexpr time_micros base = 1'700'000'000'000'000;
 
 trace_context sample_trace() {
     trace_context trace;
-    for (std::size_t i = 0; i < 16; ++i) trace.trace_id[i] = static_cast<std::byte>(i + 1);
-    for (std::size_t i = 0; i < 8; ++i) trace.span_id[i] = static_cast<std::byte>(0xa1 + i);
+    for (std::size_t i = 0; i < 16; ++i)
+        trace.trace_id[i] = static_cast<std::byte>(i + 1);
+    for (std::size_t i = 0; i < 8; ++i)
+        trace.span_id[i] = static_cast<std::byte>(0xa1 + i);
     trace.flags = 1;
     return trace;
 }
@@ -33,17 +36,17 @@ batch_header clicks_header() {
 
 // The worked example of docs/protocol.md, byte for byte.
 constexpr std::string_view worked_example =
-    "50 00 00 00 02"                                   // length 80, type record_batch
-    " 07 00 00 00"                                     // sender instance 7
-    " 03 00 00 00 00 00 00 00"                         // topology epoch 3
-    " 2a 00 00 00 00 00 00 00"                         // sequence 42
-    " 00 40 1e 18 24 0a 06 00"                         // base time 1700000000000000
-    " 02 00 00 00"                                     // 2 records
-    " 06 63 6c 69 63 6b 73"                            // "clicks"
-    " 00 02 75 31 02 68 69 a0 1f"                      // "u1" "hi" base+2000
-    " 01 02 75 32 00 05"                               // "u2" "" base-3, traced
+    "50 00 00 00 02"                                    // length 80, type record_batch
+    " 07 00 00 00"                                      // sender instance 7
+    " 03 00 00 00 00 00 00 00"                          // topology epoch 3
+    " 2a 00 00 00 00 00 00 00"                          // sequence 42
+    " 00 40 1e 18 24 0a 06 00"                          // base time 1700000000000000
+    " 02 00 00 00"                                      // 2 records
+    " 06 63 6c 69 63 6b 73"                             // "clicks"
+    " 00 02 75 31 02 68 69 a0 1f"                       // "u1" "hi" base+2000
+    " 01 02 75 32 00 05"                                // "u2" "" base-3, traced
     " 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10"  // trace id
-    " a1 a2 a3 a4 a5 a6 a7 a8 01";                     // span id, flags
+    " a1 a2 a3 a4 a5 a6 a7 a8 01";                      // span id, flags
 
 std::vector<std::byte> encode_worked_example() {
     byte_buffer out;
@@ -88,14 +91,10 @@ TEST(record_batch, round_trips_edge_records) {
     const std::string large(3 << 20, 'v');
     const std::string binary("\0\xff\x80", 3);
     const std::vector<record_view> input{
-        {"", "", base, std::nullopt},
-        {"k", "", base, std::nullopt},
-        {"", "v", base, sample_trace()},
-        {binary, binary, base, std::nullopt},
-        {"big", large, 0, std::nullopt},
-        {"min", "t", min_time, std::nullopt},
-        {"max", "t", max_time, sample_trace()},
-        {"neg", "t", -1, std::nullopt},
+        {"", "", base, std::nullopt},           {"k", "", base, std::nullopt},
+        {"", "v", base, sample_trace()},        {binary, binary, base, std::nullopt},
+        {"big", large, 0, std::nullopt},        {"min", "t", min_time, std::nullopt},
+        {"max", "t", max_time, sample_trace()}, {"neg", "t", -1, std::nullopt},
         {"zero", "t", 0, std::nullopt},
     };
     for (time_micros base_time : {base, time_micros{0}, min_time, max_time}) {
@@ -104,7 +103,8 @@ TEST(record_batch, round_trips_edge_records) {
         batch_header header = clicks_header();
         header.base_time = base_time;
         writer.begin(header);
-        for (const record_view& record : input) writer.add(record);
+        for (const record_view& record : input)
+            writer.add(record);
         auto frame = writer.finish();
         ASSERT_TRUE(frame) << frame.error().message;
         std::vector<record_view> records;
@@ -148,11 +148,13 @@ TEST(record_batch_writer, appends_frames_and_stops_allocating_when_warm) {
         out.clear();
         for (std::uint64_t batch = 1; batch <= 3; ++batch) {
             writer.begin({.stream = "s", .sequence = sequence_number(batch)});
-            for (int i = 0; i < 100; ++i) writer.add("0123456789abcdef", value, i);
+            for (int i = 0; i < 100; ++i)
+                writer.add("0123456789abcdef", value, i);
             EXPECT_EQ(writer.record_count(), 100u);
             ASSERT_TRUE(writer.finish());
         }
-        if (round == 0) warm_capacity = out.capacity();
+        if (round == 0)
+            warm_capacity = out.capacity();
         EXPECT_EQ(out.capacity(), warm_capacity);
     }
     // Three frames back to back, in order.

@@ -1,5 +1,6 @@
-#include "wire/tests/hex.hpp"
 #include "wire/varint.hpp"
+
+#include "wire/tests/hex.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,8 +31,7 @@ TEST(varint, encodes_known_values) {
     EXPECT_EQ(encoded(128), "80 01");
     EXPECT_EQ(encoded(300), "ac 02");
     EXPECT_EQ(encoded(16384), "80 80 01");
-    EXPECT_EQ(encoded(std::numeric_limits<std::uint64_t>::max()),
-              "ff ff ff ff ff ff ff ff ff 01");
+    EXPECT_EQ(encoded(std::numeric_limits<std::uint64_t>::max()), "ff ff ff ff ff ff ff ff ff 01");
     EXPECT_EQ(varint_size(0), 1u);
     EXPECT_EQ(varint_size(127), 1u);
     EXPECT_EQ(varint_size(128), 2u);
@@ -40,8 +40,8 @@ TEST(varint, encodes_known_values) {
 
 TEST(varint, round_trips_every_width) {
     for (int bits = 0; bits <= 64; ++bits) {
-        for (std::uint64_t value : {bits == 64 ? ~0ull : (1ull << bits) - 1,
-                                    bits == 64 ? 0ull : 1ull << bits}) {
+        for (std::uint64_t value :
+             {bits == 64 ? ~0ull : (1ull << bits) - 1, bits == 64 ? 0ull : 1ull << bits}) {
             std::array<std::byte, max_varint_bytes> out{};
             std::byte* end = write_varint(out.data(), value);
             ASSERT_EQ(static_cast<std::size_t>(end - out.data()), varint_size(value));
@@ -89,9 +89,9 @@ TEST(zigzag, maps_small_magnitudes_to_small_values) {
     EXPECT_EQ(zigzag_encode(-2), 3u);
     EXPECT_EQ(zigzag_encode(std::numeric_limits<std::int64_t>::max()), ~0ull - 1);
     EXPECT_EQ(zigzag_encode(std::numeric_limits<std::int64_t>::min()), ~0ull);
-    for (std::int64_t value : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1},
-                               std::int64_t{-1000000}, std::numeric_limits<std::int64_t>::min(),
-                               std::numeric_limits<std::int64_t>::max()}) {
+    for (std::int64_t value :
+         {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1}, std::int64_t{-1000000},
+          std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
         EXPECT_EQ(zigzag_decode(zigzag_encode(value)), value);
     }
 }
