@@ -1,0 +1,372 @@
+#include "outbound.hpp"
+
+#include "base/clock.hpp"
+#include "base/log.hpp"
+#include "detail/asio_util.hpp"
+#include "wire/frame.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include <optional>
+
+namespace eddy::transport {
+
+struct outbound_channel::io_state {
+    explicit io_state(asio::io_context& context) : backoff(context) {}
+    std::optional<detail::socket_type> socket;
+    asio::steady_timer backoff;
+    std::vector<queued> writing;  // being written now
+    bool write_in_progress = false;
+    // Counts connections, so that a late completion of a write on a closed
+    // connection cannot tear down its successor.
+    std::uint64_t generation = 0;
+};
+
+namespace {
+// Buffers kept for reuse per channel: enough for a write in progress plus a
+// few queued, without holding on to a burst's worth.
+constexpr std::size_t max_free_buffers = 8;
+}  // namespace
+
+std::shared_ptr<outbound_channel> outbound_channel::create(io_loop& loop, endpoint peer,
+                                                           channel_identity identity,
+                                                           outbound_options options) {
+    return std::make_shared<outbound_channel>(private_tag{}, loop, std::move(peer),
+                                              std::move(identity), options);
+}
+
+outbound_channel::outbound_channel(private_tag, io_loop& loop, endpoint peer,
+                                   channel_identity identity, outbound_options options)
+    : _loop(loop),
+      _peer(std::move(peer)),
+      _identity(std::move(identity)),
+      _options(options),
+      _io(std::make_unique<io_state>(loop.context())) {}
+
+outbound_channel::~outbound_channel() = default;
+
+void outbound_channel::start() {
+    asio::co_spawn(_loop.context(), run(shared_from_this()), asio::detached);
+}
+
+wire::byte_buffer outbound_channel::acquire_buffer() {
+    std::lock_guard lock(_mu);
+    if (_free.empty()) {
+        return {};
+    }
+    auto buffer = std::move(_free.back());
+    _free.pop_back();
+    return buffer;
+}
+
+void outbound_channel::recycle(wire::byte_buffer buffer) {
+    if (_free.size() < max_free_buffers) {
+        buffer.clear();
+        _free.push_back(std::move(buffer));
+    }
+}
+
+send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t records) {
+    std::unique_lock lock(_mu);
+    std::int64_t waited_since = 0;
+    for (;;) {
+        if (_closing || _link == link::closed) {
+            return send_outcome::stopped;
+        }
+        if (_link == link::connected && _credit > 0) {
+            break;
+        }
+        if (_link == link::disconnected && _options.disconnected == when_disconnected::drop) {
+            _counters.records_dropped += records;
+            recycle(std::move(frames));
+            return send_outcome::dropped;
+        }
+        if (waited_since == 0) {
+            waited_since = monotonic_nanos();
+        }
+        _changed.wait(lock);
+    }
+    if (waited_since != 0) {
+        _counters.blocked_nanos += static_cast<std::uint64_t>(monotonic_nanos() - waited_since);
+    }
+    // Credit may go negative by one send: a batch larger than the whole window
+    // still goes out, and the receiver's buffering overshoots by one frame.
+    _credit -= static_cast<std::int64_t>(frames.size());
+    _queue.push_back(queued{std::move(frames), records});
+    if (!_kick_pending) {
+        _kick_pending = true;
+        asio::post(_loop.context(), [self = shared_from_this()] { self->write_queued(); });
+    }
+    return send_outcome::sent;
+}
+
+bool outbound_channel::connected() const {
+    std::lock_guard lock(_mu);
+    return _link == link::connected;
+}
+
+void outbound_channel::close(wire::goodbye_reason reason, std::string_view message,
+                             std::chrono::milliseconds timeout) {
+    {
+        std::unique_lock lock(_mu);
+        if (_closing) {
+            return;
+        }
+        _closing = true;
+        wire::encode(wire::goodbye{reason, message}, _goodbye);
+        _changed.notify_all();
+        if (_link == link::connected) {
+            if (!_kick_pending) {
+                _kick_pending = true;
+                asio::post(_loop.context(), [self = shared_from_this()] { self->write_queued(); });
+            }
+            _changed.wait_for(lock, timeout,
+                              [this] { return _goodbye_written || _link != link::connected; });
+        }
+        _link = link::closed;
+    }
+    asio::post(_loop.context(), [self = shared_from_this()] {
+        self->_io->backoff.cancel();
+        if (self->_io->socket) {
+            std::error_code ignored;
+            self->_io->socket->close(ignored);
+        }
+    });
+}
+
+void outbound_channel::abort() {
+    {
+        std::lock_guard lock(_mu);
+        _closing = true;
+        _link = link::closed;
+        for (auto& item : _queue) {
+            _counters.records_dropped += item.records;
+        }
+        _queue.clear();
+        _changed.notify_all();
+    }
+    asio::post(_loop.context(), [self = shared_from_this()] {
+        self->_io->backoff.cancel();
+        if (self->_io->socket) {
+            std::error_code ignored;
+            self->_io->socket->close(ignored);
+        }
+    });
+}
+
+asio::awaitable<void> outbound_channel::run(std::shared_ptr<outbound_channel> self) {
+    co_await self->connect_and_serve();
+}
+
+asio::awaitable<void> outbound_channel::connect_and_serve() {
+    auto backoff = _options.reconnect_min;
+    bool warned = false;
+    for (;;) {
+        {
+            std::lock_guard lock(_mu);
+            if (_link == link::closed || _closing) {
+                co_return;
+            }
+        }
+        auto address = detail::to_generic(_peer);
+        std::error_code connect_error;
+        if (address) {
+            _io->socket.emplace(_loop.context());
+            auto [ec] = co_await _io->socket->async_connect(*address, detail::nothrow);
+            connect_error = ec;
+        }
+        if (!address || connect_error) {
+            if (!warned) {
+                eddy::log().debug("channel to {}: cannot connect: {}", _peer.to_string(),
+                                  address ? connect_error.message() : address.error().message);
+                warned = true;
+            }
+            _io->socket.reset();
+            _io->backoff.expires_after(backoff);
+            co_await _io->backoff.async_wait(detail::nothrow);
+            backoff = std::min(backoff * 2, _options.reconnect_max);
+            continue;
+        }
+        warned = false;
+        ++_io->generation;
+        detail::tune(*_io->socket, _peer);
+        ++_counters.connects;
+
+        wire::byte_buffer hello;
+        wire::encode(wire::hello{wire::protocol_version, _identity.sender, _identity.receiver,
+                                 _identity.epoch, _identity.sender_computation},
+                     hello);
+        auto [hello_error, hello_bytes] = co_await asio::async_write(
+            *_io->socket, asio::buffer(hello.data(), hello.size()), detail::nothrow);
+        if (hello_error) {
+            lost("writing hello: " + hello_error.message());
+            continue;
+        }
+
+        // Read what the receiver says: credit, acks, goodbye.
+        std::vector<std::byte> buffer(4096);
+        std::size_t end = 0;
+        std::string why;
+        while (why.empty()) {
+            auto [ec, received] = co_await _io->socket->async_read_some(
+                asio::buffer(buffer.data() + end, buffer.size() - end), detail::nothrow);
+            if (ec) {
+                why = ec.message();
+                break;
+            }
+            end += received;
+            std::size_t begin = 0;
+            while (why.empty()) {
+                auto split = wire::split_frame({buffer.data() + begin, end - begin}, 4096);
+                if (!split) {
+                    why = "malformed frame from receiver: " + split.error().message;
+                    break;
+                }
+                const auto* frame = std::get_if<wire::frame_view>(&*split);
+                if (frame == nullptr) {
+                    break;
+                }
+                if (frame->type == wire::frame_type::credit) {
+                    auto credit = wire::decode_credit(frame->payload);
+                    if (!credit) {
+                        why = credit.error().message;
+                        break;
+                    }
+                    std::lock_guard lock(_mu);
+                    _credit += static_cast<std::int64_t>(credit->bytes);
+                    if (_link != link::closed && !_credit_arrived) {
+                        _credit_arrived = true;
+                        _link = link::connected;
+                        backoff = _options.reconnect_min;
+                        if (_closing && !_kick_pending) {
+                            // close() is waiting to write its goodbye.
+                            _kick_pending = true;
+                            asio::post(_loop.context(),
+                                       [self = shared_from_this()] { self->write_queued(); });
+                        }
+                    }
+                    _changed.notify_all();
+                } else if (frame->type == wire::frame_type::goodbye) {
+                    auto goodbye = wire::decode_goodbye(frame->payload);
+                    why = "receiver said goodbye: " +
+                          (goodbye ? std::string(goodbye->message) : goodbye.error().message);
+                } else if (frame->type != wire::frame_type::ack &&
+                           frame->type != wire::frame_type::heartbeat) {
+                    why = fmt::format("unexpected {} frame from receiver",
+                                      wire::to_string(frame->type));
+                }
+                begin += frame->frame_bytes;
+            }
+            std::memmove(buffer.data(), buffer.data() + begin, end - begin);
+            end -= begin;
+        }
+        lost(why);
+        {
+            std::lock_guard lock(_mu);
+            if (_closing || _link == link::closed) {
+                co_return;
+            }
+        }
+        _io->backoff.expires_after(backoff);
+        co_await _io->backoff.async_wait(detail::nothrow);
+        backoff = std::min(backoff * 2, _options.reconnect_max);
+    }
+}
+
+void outbound_channel::write_queued() {
+    if (_io->write_in_progress) {
+        return;  // its completion calls again
+    }
+    const bool usable = _io->socket && _io->socket->is_open();
+    {
+        std::lock_guard lock(_mu);
+        _kick_pending = false;
+        if (!usable) {
+            return;
+        }
+        while (!_queue.empty()) {
+            _io->writing.push_back(std::move(_queue.front()));
+            _queue.pop_front();
+        }
+        if (_closing && !_goodbye_written && !_goodbye.empty()) {
+            _io->writing.push_back(queued{std::move(_goodbye), 0, true});
+            _goodbye = wire::byte_buffer();
+        }
+    }
+    if (_io->writing.empty()) {
+        return;
+    }
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(_io->writing.size());
+    for (const auto& item : _io->writing) {
+        buffers.emplace_back(item.frames.data(), item.frames.size());
+    }
+    _io->write_in_progress = true;
+    asio::async_write(*_io->socket, buffers,
+                      [self = shared_from_this(), generation = _io->generation](
+                          std::error_code ec, std::size_t written) {
+                          self->_io->write_in_progress = false;
+                          if (ec) {
+                              if (generation == self->_io->generation) {
+                                  self->lost("write: " + ec.message());
+                              } else {
+                                  std::lock_guard lock(self->_mu);
+                                  for (auto& item : self->_io->writing) {
+                                      self->_counters.records_dropped += item.records;
+                                  }
+                                  self->_io->writing.clear();
+                              }
+                              return;
+                          }
+                          self->_counters.bytes_sent += written;
+                          {
+                              std::lock_guard lock(self->_mu);
+                              for (auto& item : self->_io->writing) {
+                                  if (item.goodbye) {
+                                      self->_goodbye_written = true;
+                                  }
+                                  ++self->_counters.sends;
+                                  self->_counters.records_sent += item.records;
+                                  self->recycle(std::move(item.frames));
+                              }
+                              self->_io->writing.clear();
+                              self->_changed.notify_all();
+                          }
+                          self->write_queued();
+                      });
+}
+
+void outbound_channel::lost(const std::string& why) {
+    if (_io->socket) {
+        std::error_code ignored;
+        _io->socket->close(ignored);
+    }
+    std::lock_guard lock(_mu);
+    if (_link == link::connected) {
+        ++_counters.disconnects;
+        eddy::log().info("channel to {} lost: {}", _peer.to_string(), why);
+    }
+    if (_link != link::closed && _link != link::never_connected) {
+        _link = link::disconnected;
+    }
+    _credit_arrived = false;
+    _credit = 0;
+    if (!_io->write_in_progress) {
+        for (auto& item : _io->writing) {
+            _counters.records_dropped += item.records;
+        }
+        _io->writing.clear();
+    }
+    for (auto& item : _queue) {
+        _counters.records_dropped += item.records;
+        recycle(std::move(item.frames));
+    }
+    _queue.clear();
+    _changed.notify_all();
+}
+
+}  // namespace eddy::transport

@@ -1,0 +1,146 @@
+#pragma once
+
+// The sending side of one channel: this instance → one receiving instance in
+// one topology epoch. It connects (and reconnects, with exponential backoff),
+// opens the channel with a hello, and sends the frames its producer hands it,
+// spending the credit the receiver grants: with no credit left, `send` waits,
+// which is how a slow receiver slows its senders and, through them, the
+// sources. Frames are moved in and written from the io thread without another
+// copy (a gather write of every queued buffer).
+//
+// While the peer is unreachable after having been connected, `send` either
+// drops the frames and counts them (at-most-once: a dead peer must never block
+// the others) or waits for the reconnection (the durable modes, which resend
+// from their outbox). Before the first connection `send` always waits: a peer
+// that has not started yet is not dead.
+//
+// Lifecycle: create(), start(), send()..., close() (orderly: queued frames,
+// then a goodbye) or abort(). Threading: send/acquire_buffer from one
+// producer thread; close/abort/counters from any; the rest on the io thread.
+
+#include "endpoint.hpp"
+#include "errc.hpp"
+#include "io_loop.hpp"
+#include "wire/byte_buffer.hpp"
+#include "wire/messages.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace eddy::transport {
+
+enum class when_disconnected {
+    drop,  // count and drop what cannot be sent (at-most-once)
+    wait,  // wait for the reconnection (at-least-once, exactly-once)
+};
+
+struct outbound_options {
+    // First and longest pause between connection attempts. Defaults 20 ms, 1 s.
+    std::chrono::milliseconds reconnect_min{20};
+    std::chrono::milliseconds reconnect_max{1000};
+    // What `send` does while the peer is unreachable. Default drop.
+    when_disconnected disconnected = when_disconnected::drop;
+};
+
+struct outbound_counters {
+    std::atomic<std::uint64_t> sends{0};  // send() calls written out
+    std::atomic<std::uint64_t> bytes_sent{0};
+    std::atomic<std::uint64_t> records_sent{0};
+    std::atomic<std::uint64_t> records_dropped{0};
+    std::atomic<std::uint64_t> blocked_nanos{0};  // time send() waited for credit
+    std::atomic<std::uint64_t> connects{0};
+    std::atomic<std::uint64_t> disconnects{0};
+};
+
+enum class send_outcome {
+    sent,     // queued for writing on a live connection
+    dropped,  // the peer is unreachable and the policy is drop
+    stopped,  // the channel is closing
+};
+
+// The identity a channel announces in its hello.
+struct channel_identity {
+    instance_id sender;
+    instance_id receiver;
+    topology_epoch epoch;
+    std::string sender_computation;
+};
+
+class outbound_channel : public std::enable_shared_from_this<outbound_channel> {
+public:
+    static std::shared_ptr<outbound_channel> create(io_loop& loop, endpoint peer,
+                                                    channel_identity identity,
+                                                    outbound_options options = {});
+    ~outbound_channel();
+    outbound_channel(const outbound_channel&) = delete;
+    outbound_channel& operator=(const outbound_channel&) = delete;
+
+    // Starts connecting. Any thread.
+    void start();
+
+    // A cleared buffer to encode frames into (recycled from earlier sends).
+    [[nodiscard]] wire::byte_buffer acquire_buffer();
+    // Hands over one or more whole frames holding `records` records. Waits
+    // while the receiver has granted no credit (the backpressure).
+    [[nodiscard]] send_outcome send(wire::byte_buffer frames, std::uint32_t records);
+
+    // Writes what is queued and a goodbye, then closes; waits up to `timeout`.
+    void close(wire::goodbye_reason reason, std::string_view message,
+               std::chrono::milliseconds timeout);
+    // Closes at once; queued frames are dropped.
+    void abort();
+
+    [[nodiscard]] bool connected() const;
+    [[nodiscard]] const endpoint& peer() const { return _peer; }
+    [[nodiscard]] const outbound_counters& counters() const { return _counters; }
+
+    struct private_tag {};
+    outbound_channel(private_tag, io_loop& loop, endpoint peer, channel_identity identity,
+                     outbound_options options);
+
+private:
+    enum class link { never_connected, connected, disconnected, closed };
+    struct queued {
+        wire::byte_buffer frames;
+        std::uint32_t records = 0;
+        bool goodbye = false;
+    };
+    static asio::awaitable<void> run(std::shared_ptr<outbound_channel> self);
+    asio::awaitable<void> connect_and_serve();
+    void write_queued();                     // io thread
+    void lost(const std::string& why);       // io thread
+    void recycle(wire::byte_buffer buffer);  // REQUIRES: _mu held
+
+    io_loop& _loop;
+    const endpoint _peer;
+    const channel_identity _identity;
+    const outbound_options _options;
+    outbound_counters _counters;
+
+    mutable std::mutex _mu;
+    std::condition_variable _changed;
+    link _link = link::never_connected;    // GUARDED_BY(_mu)
+    bool _credit_arrived = false;          // GUARDED_BY(_mu): this connection got credit
+    std::int64_t _credit = 0;              // GUARDED_BY(_mu); may go negative by a frame
+    std::deque<queued> _queue;             // GUARDED_BY(_mu)
+    std::vector<wire::byte_buffer> _free;  // GUARDED_BY(_mu)
+    bool _closing = false;                 // GUARDED_BY(_mu)
+    bool _goodbye_written = false;         // GUARDED_BY(_mu)
+    bool _kick_pending = false;            // GUARDED_BY(_mu): a write_queued is posted
+    wire::byte_buffer _goodbye;            // GUARDED_BY(_mu): set by close()
+
+    // io thread only
+    struct io_state;
+    std::unique_ptr<io_state> _io;
+};
+
+}  // namespace eddy::transport

@@ -1,0 +1,297 @@
+// Channels over real sockets on loopback and Unix sockets, in one process:
+// delivery in order, credit-based backpressure, malformed input closing only
+// its own connection, and reconnection after the receiver goes away.
+
+#include "support/process.hpp"
+#include "transport/outbound.hpp"
+#include "transport/server.hpp"
+#include "wire/record_batch.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+namespace eddy::transport {
+namespace {
+
+using namespace std::chrono_literals;
+using eddy::testing::wait_until;
+
+// Decodes every batch, keeps the keys in arrival order, and returns credit
+// unless told to hold it.
+class recording_handler final : public inbound_handler {
+public:
+    transport_result<void> on_hello(const channel_info& info) override {
+        if (info.receiver != instance_id(1)) {
+            return fail(transport_errc::refused, "this is instance 1, not {}", info.receiver);
+        }
+        ++hellos;
+        return {};
+    }
+    transport_result<void> on_frame(const std::shared_ptr<inbound_channel>& channel,
+                                    const wire::frame_view& frame) override {
+        if (frame.type != wire::frame_type::record_batch) {
+            return {};
+        }
+        std::vector<wire::record_view> records;
+        auto header = wire::decode_record_batch(frame.payload, records);
+        if (!header) {
+            return fail(transport_errc::protocol_error, "{}", header.error().message);
+        }
+        {
+            std::lock_guard lock(mu);
+            for (const auto& r : records) {
+                keys.emplace_back(r.key);
+            }
+            if (hold_credit) {
+                held.push_back({channel, frame.frame_bytes});
+            }
+        }
+        if (!hold_credit) {
+            channel->grant(frame.frame_bytes);
+        }
+        return {};
+    }
+    void on_closed(const std::shared_ptr<inbound_channel>&, const transport_error&) override {
+        ++closed;
+    }
+    std::size_t received() {
+        std::lock_guard lock(mu);
+        return keys.size();
+    }
+    void release_credit() {
+        std::lock_guard lock(mu);
+        hold_credit = false;
+        for (auto& [channel, bytes] : held) {
+            channel->grant(bytes);
+        }
+        held.clear();
+    }
+
+    std::mutex mu;
+    std::vector<std::string> keys;
+    std::vector<std::pair<std::shared_ptr<inbound_channel>, std::size_t>> held;
+    std::atomic<bool> hold_credit{false};
+    std::atomic<int> hellos{0};
+    std::atomic<int> closed{0};
+};
+
+// One batch of `count` records keyed "<first>".."<first+count-1>".
+wire::byte_buffer make_batch(outbound_channel& channel, std::uint64_t sequence, int first,
+                             int count, std::size_t value_bytes = 16) {
+    auto buffer = channel.acquire_buffer();
+    wire::record_batch_writer writer(buffer);
+    writer.begin({.stream = "s",
+                  .sender = instance_id(0),
+                  .epoch = topology_epoch(1),
+                  .sequence = sequence_number(sequence),
+                  .base_time = 0});
+    const std::string value(value_bytes, 'v');
+    for (int i = first; i < first + count; ++i) {
+        writer.add(std::to_string(i), value, i);
+    }
+    EXPECT_TRUE(writer.finish());
+    return buffer;
+}
+
+class channel_test : public ::testing::TestWithParam<endpoint::kind> {
+protected:
+    endpoint listen_address() {
+        if (GetParam() == endpoint::kind::tcp) {
+            return *endpoint::parse("tcp://127.0.0.1:0");
+        }
+        return *endpoint::parse("unix:" + (dir / "receiver.sock").string());
+    }
+    eddy::testing::temp_dir dir{"eddy-transport"};
+};
+
+TEST_P(channel_test, delivers_every_record_in_order) {
+    io_loop loop;
+    recording_handler handler;
+    server receiver(loop, handler);
+    auto bound = receiver.listen(listen_address());
+    ASSERT_TRUE(bound) << bound.error().message;
+    loop.start();
+
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
+    channel->start();
+    constexpr int batches = 500;
+    constexpr int per_batch = 20;
+    for (int b = 0; b < batches; ++b) {
+        ASSERT_EQ(channel->send(make_batch(*channel, b + 1, b * per_batch, per_batch), per_batch),
+                  send_outcome::sent);
+    }
+    ASSERT_TRUE(wait_until([&] { return handler.received() == batches * per_batch; }, 10s))
+        << handler.received();
+    for (int i = 0; i < batches * per_batch; ++i) {
+        ASSERT_EQ(handler.keys[static_cast<std::size_t>(i)], std::to_string(i));
+    }
+    EXPECT_EQ(handler.hellos, 1);
+    EXPECT_EQ(channel->counters().records_dropped, 0u);
+    channel->close(wire::goodbye_reason::normal, "done", 5s);
+    EXPECT_TRUE(wait_until([&] { return handler.closed == 1; }, 5s));
+    receiver.stop();
+}
+
+TEST_P(channel_test, sender_waits_when_the_receiver_holds_credit) {
+    io_loop loop;
+    recording_handler handler;
+    handler.hold_credit = true;
+    inbound_options options;
+    options.credit_window_bytes = 64 * 1024;
+    server receiver(loop, handler, options);
+    auto bound = receiver.listen(listen_address());
+    ASSERT_TRUE(bound);
+    loop.start();
+
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
+    channel->start();
+    // 100 batches of about 4 KiB: 400 KiB, six windows' worth.
+    constexpr int batches = 100;
+    std::atomic<int> sent{0};
+    std::thread producer([&] {
+        for (int b = 0; b < batches; ++b) {
+            EXPECT_EQ(channel->send(make_batch(*channel, b + 1, b * 4, 4, 1000), 4),
+                      send_outcome::sent);
+            ++sent;
+        }
+    });
+    // The sender stops once the window is spent: 64 KiB is 16 batches, plus
+    // the one that may overdraw it.
+    ASSERT_TRUE(wait_until([&] { return handler.received() >= 16 * 4; }, 10s));
+    EXPECT_FALSE(wait_until([&] { return sent.load() > 17; }, 300ms)) << sent.load();
+    EXPECT_LE(handler.received(), 17u * 4);
+    EXPECT_GT(channel->counters().blocked_nanos.load(), 0u);
+
+    handler.release_credit();
+    producer.join();
+    ASSERT_TRUE(wait_until([&] { return handler.received() == batches * 4; }, 10s));
+    channel->close(wire::goodbye_reason::normal, "done", 5s);
+    receiver.stop();
+}
+
+// Connects a plain socket to `where`, writes `bytes`, and returns what the
+// server answered before closing the connection.
+std::string raw_exchange(const endpoint& where, const std::string& bytes) {
+    int fd = -1;
+    if (where.type == endpoint::kind::tcp) {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(where.port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    } else {
+        fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, where.path.c_str(), sizeof addr.sun_path - 1);
+        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    }
+    EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    std::string answer;
+    char chunk[4096];
+    for (;;) {
+        const auto n = ::read(fd, chunk, sizeof chunk);
+        if (n <= 0) {
+            break;
+        }
+        answer.append(chunk, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return answer;
+}
+
+TEST_P(channel_test, a_malformed_frame_closes_only_its_own_connection) {
+    io_loop loop;
+    recording_handler handler;
+    server receiver(loop, handler);
+    auto bound = receiver.listen(listen_address());
+    ASSERT_TRUE(bound);
+    loop.start();
+
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
+    channel->start();
+    ASSERT_EQ(channel->send(make_batch(*channel, 1, 0, 10), 10), send_outcome::sent);
+    ASSERT_TRUE(wait_until([&] { return handler.received() == 10; }, 5s));
+
+    const std::string oversized("\xff\xff\xff\x7f\x02", 5);
+    const std::string bad_type("\x01\x00\x00\x00\x7e", 5);
+    const std::string batch_before_hello("\x01\x00\x00\x00\x02", 5);
+    for (const auto& garbage : {oversized, bad_type, batch_before_hello}) {
+        const auto answer = raw_exchange(*bound, garbage);
+        // The server says goodbye (type 0x07) with the reason, then closes.
+        ASSERT_GE(answer.size(), 5u);
+        EXPECT_EQ(answer[4], '\x07');
+    }
+    EXPECT_EQ(receiver.counters().protocol_errors.load(), 3u);
+
+    // The good channel never noticed.
+    ASSERT_EQ(channel->send(make_batch(*channel, 2, 10, 10), 10), send_outcome::sent);
+    ASSERT_TRUE(wait_until([&] { return handler.received() == 20; }, 5s));
+    EXPECT_TRUE(channel->connected());
+    channel->close(wire::goodbye_reason::normal, "done", 5s);
+    receiver.stop();
+}
+
+TEST_P(channel_test, drops_while_the_receiver_is_gone_and_resumes_when_it_is_back) {
+    io_loop loop;
+    recording_handler handler;
+    auto first = std::make_unique<server>(loop, handler);
+    auto bound = first->listen(listen_address());
+    ASSERT_TRUE(bound);
+    loop.start();
+
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
+    channel->start();
+    ASSERT_EQ(channel->send(make_batch(*channel, 1, 0, 10), 10), send_outcome::sent);
+    ASSERT_TRUE(wait_until([&] { return handler.received() == 10; }, 5s));
+
+    first.reset();  // the receiver goes away
+    ASSERT_TRUE(wait_until([&] { return !channel->connected(); }, 5s));
+    EXPECT_EQ(channel->send(make_batch(*channel, 2, 10, 10), 10), send_outcome::dropped);
+    EXPECT_EQ(channel->counters().records_dropped.load(), 10u);
+
+    server second(loop, handler);
+    ASSERT_TRUE(second.listen(*bound));
+    ASSERT_TRUE(wait_until([&] { return channel->connected(); }, 5s));
+    ASSERT_EQ(channel->send(make_batch(*channel, 3, 20, 10), 10), send_outcome::sent);
+    ASSERT_TRUE(wait_until([&] { return handler.received() == 20; }, 5s));
+    EXPECT_EQ(handler.keys.back(), "29");
+    EXPECT_EQ(channel->counters().connects.load(), 2u);
+    channel->close(wire::goodbye_reason::normal, "done", 5s);
+}
+
+TEST_P(channel_test, a_refused_hello_never_opens_the_channel) {
+    io_loop loop;
+    recording_handler handler;
+    server receiver(loop, handler);
+    auto bound = receiver.listen(listen_address());
+    ASSERT_TRUE(bound);
+    loop.start();
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(7), topology_epoch(1), "sender"});
+    channel->start();
+    EXPECT_FALSE(wait_until([&] { return channel->connected(); }, 300ms));
+    EXPECT_EQ(handler.hellos, 0);
+    channel->abort();
+    receiver.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(transports, channel_test,
+                         ::testing::Values(endpoint::kind::tcp, endpoint::kind::unix_socket),
+                         [](const auto& info) {
+                             return info.param == endpoint::kind::tcp ? "tcp" : "unix";
+                         });
+
+}  // namespace
+}  // namespace eddy::transport
