@@ -176,7 +176,6 @@ TEST(record_batch_writer, appends_frames_and_stops_allocating_when_warm) {
 
 TEST(record_batch_writer, refuses_and_removes_an_oversized_frame) {
     byte_buffer out;
-    encode_worked_example();
     record_batch_writer writer(out, 100);
     writer.begin(clicks_header());
     writer.add("k", std::string(100, 'v'), base);
