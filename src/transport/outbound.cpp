@@ -70,14 +70,15 @@ void outbound_channel::recycle(wire::byte_buffer buffer) {
     }
 }
 
-send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t records) {
+send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t records,
+                                    std::size_t credit_bytes) {
     std::unique_lock lock(_mu);
     std::int64_t waited_since = 0;
     for (;;) {
         if (_closing || _link == link::closed) {
             return send_outcome::stopped;
         }
-        if (_link == link::connected && _credit > 0) {
+        if (_link == link::connected && (_credit > 0 || credit_bytes == 0)) {
             break;
         }
         if (_link == link::disconnected && _options.disconnected == when_disconnected::drop) {
@@ -95,7 +96,7 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
     }
     // Credit may go negative by one send: a batch larger than the whole window
     // still goes out, and the receiver's buffering overshoots by one frame.
-    _credit -= static_cast<std::int64_t>(frames.size());
+    _credit -= static_cast<std::int64_t>(credit_bytes);
     _queue.push_back(queued{std::move(frames), records});
     if (!_kick_pending) {
         _kick_pending = true;

@@ -89,9 +89,12 @@ public:
 
     // A cleared buffer to encode frames into (recycled from earlier sends).
     [[nodiscard]] wire::byte_buffer acquire_buffer();
-    // Hands over one or more whole frames holding `records` records. Waits
-    // while the receiver has granted no credit (the backpressure).
-    [[nodiscard]] send_outcome send(wire::byte_buffer frames, std::uint32_t records);
+    // Hands over one or more whole frames holding `records` records, of which
+    // `credit_bytes` are record_batch frames (what credit is counted in). A
+    // send with credit_bytes > 0 waits while the receiver has granted no
+    // credit (the backpressure); others (watermarks) only wait to connect.
+    [[nodiscard]] send_outcome send(wire::byte_buffer frames, std::uint32_t records,
+                                    std::size_t credit_bytes);
 
     // Writes what is queued and a goodbye, then closes; waits up to `timeout`.
     void close(wire::goodbye_reason reason, std::string_view message,

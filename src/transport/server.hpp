@@ -6,10 +6,10 @@
 // passes every later frame to the handler.
 //
 // Flow control is credit in bytes per channel: on accepting a channel the
-// server grants `credit_window_bytes`; the sender spends credit on every frame
-// it sends; the receiver gives it back with `inbound_channel::grant` once it
-// has processed those frames. So at most a window (plus one frame) per channel
-// is ever buffered here, however fast the sender is.
+// server acks the last committed sequence and grants `credit_window_bytes`;
+// the sender spends credit on the record_batch frames it sends; the receiver
+// gives it back with `inbound_channel::grant` once it has processed them. So at most a window (plus
+// one frame) per channel is ever buffered here, however fast the sender is.
 //
 // A malformed frame, a frame before the hello, or an oversized length closes
 // that one connection (with a goodbye saying why when possible); the server
@@ -77,9 +77,11 @@ private:
 class inbound_handler {
 public:
     virtual ~inbound_handler() = default;
-    // A hello arrived. Accept it, or refuse with an error whose message the
-    // sender gets in a goodbye.
-    [[nodiscard]] virtual transport_result<void> on_hello(const channel_info& info) = 0;
+    // A hello arrived. Accept it with the highest sequence number committed on
+    // this channel (sequence_number(0) if none: the sender resends what it
+    // holds after it), or refuse with an error whose message the sender gets
+    // in a goodbye.
+    [[nodiscard]] virtual transport_result<sequence_number> on_hello(const channel_info& info) = 0;
     // A frame after the hello. `frame.payload` is valid only during the call.
     // An error closes this connection (the sender is told why).
     [[nodiscard]] virtual transport_result<void> on_frame(

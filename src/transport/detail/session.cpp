@@ -119,12 +119,14 @@ transport_result<void> session::accept_hello(const wire::frame_view& frame) {
     }
     channel_info info{hello->sender, hello->receiver, hello->epoch,
                       std::string(hello->sender_computation), _peer};
-    if (auto accepted = _handler.on_hello(info); !accepted) {
-        refuse(wire::goodbye_reason::topology_changed, accepted.error().message);
+    auto committed = _handler.on_hello(info);
+    if (!committed) {
+        refuse(wire::goodbye_reason::topology_changed, committed.error().message);
         return {};
     }
     _hello_timer.cancel();
     _channel = std::make_shared<inbound_channel>(std::move(info), weak_from_this());
+    wire::encode(wire::ack{*committed}, _out);
     wire::encode(wire::credit{_options.credit_window_bytes}, _out);
     write_pending();
     return {};

@@ -26,12 +26,12 @@ using eddy::testing::wait_until;
 // unless told to hold it.
 class recording_handler final : public inbound_handler {
 public:
-    transport_result<void> on_hello(const channel_info& info) override {
+    transport_result<sequence_number> on_hello(const channel_info& info) override {
         if (info.receiver != instance_id(1)) {
             return fail(transport_errc::refused, "this is instance 1, not {}", info.receiver);
         }
         ++hellos;
-        return {};
+        return sequence_number(0);
     }
     transport_result<void> on_frame(const std::shared_ptr<inbound_channel>& channel,
                                     const wire::frame_view& frame) override {
@@ -99,6 +99,11 @@ wire::byte_buffer make_batch(outbound_channel& channel, std::uint64_t sequence, 
     return buffer;
 }
 
+send_outcome send_batch(outbound_channel& channel, wire::byte_buffer frame, std::uint32_t records) {
+    const auto bytes = frame.size();
+    return channel.send(std::move(frame), records, bytes);
+}
+
 class channel_test : public ::testing::TestWithParam<endpoint::kind> {
 protected:
     endpoint listen_address() {
@@ -124,8 +129,9 @@ TEST_P(channel_test, delivers_every_record_in_order) {
     constexpr int batches = 500;
     constexpr int per_batch = 20;
     for (int b = 0; b < batches; ++b) {
-        ASSERT_EQ(channel->send(make_batch(*channel, b + 1, b * per_batch, per_batch), per_batch),
-                  send_outcome::sent);
+        ASSERT_EQ(
+            send_batch(*channel, make_batch(*channel, b + 1, b * per_batch, per_batch), per_batch),
+            send_outcome::sent);
     }
     ASSERT_TRUE(wait_until([&] { return handler.received() == batches * per_batch; }, 10s))
         << handler.received();
@@ -158,7 +164,7 @@ TEST_P(channel_test, sender_waits_when_the_receiver_holds_credit) {
     std::atomic<int> sent{0};
     std::thread producer([&] {
         for (int b = 0; b < batches; ++b) {
-            EXPECT_EQ(channel->send(make_batch(*channel, b + 1, b * 4, 4, 1000), 4),
+            EXPECT_EQ(send_batch(*channel, make_batch(*channel, b + 1, b * 4, 4, 1000), 4),
                       send_outcome::sent);
             ++sent;
         }
@@ -220,7 +226,7 @@ TEST_P(channel_test, a_malformed_frame_closes_only_its_own_connection) {
     auto channel = outbound_channel::create(
         loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
     channel->start();
-    ASSERT_EQ(channel->send(make_batch(*channel, 1, 0, 10), 10), send_outcome::sent);
+    ASSERT_EQ(send_batch(*channel, make_batch(*channel, 1, 0, 10), 10), send_outcome::sent);
     ASSERT_TRUE(wait_until([&] { return handler.received() == 10; }, 5s));
 
     const std::string oversized("\xff\xff\xff\x7f\x02", 5);
@@ -235,7 +241,7 @@ TEST_P(channel_test, a_malformed_frame_closes_only_its_own_connection) {
     EXPECT_EQ(receiver.counters().protocol_errors.load(), 3u);
 
     // The good channel never noticed.
-    ASSERT_EQ(channel->send(make_batch(*channel, 2, 10, 10), 10), send_outcome::sent);
+    ASSERT_EQ(send_batch(*channel, make_batch(*channel, 2, 10, 10), 10), send_outcome::sent);
     ASSERT_TRUE(wait_until([&] { return handler.received() == 20; }, 5s));
     EXPECT_TRUE(channel->connected());
     channel->close(wire::goodbye_reason::normal, "done", 5s);
@@ -253,18 +259,18 @@ TEST_P(channel_test, drops_while_the_receiver_is_gone_and_resumes_when_it_is_bac
     auto channel = outbound_channel::create(
         loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
     channel->start();
-    ASSERT_EQ(channel->send(make_batch(*channel, 1, 0, 10), 10), send_outcome::sent);
+    ASSERT_EQ(send_batch(*channel, make_batch(*channel, 1, 0, 10), 10), send_outcome::sent);
     ASSERT_TRUE(wait_until([&] { return handler.received() == 10; }, 5s));
 
     first.reset();  // the receiver goes away
     ASSERT_TRUE(wait_until([&] { return !channel->connected(); }, 5s));
-    EXPECT_EQ(channel->send(make_batch(*channel, 2, 10, 10), 10), send_outcome::dropped);
+    EXPECT_EQ(send_batch(*channel, make_batch(*channel, 2, 10, 10), 10), send_outcome::dropped);
     EXPECT_EQ(channel->counters().records_dropped.load(), 10u);
 
     server second(loop, handler);
     ASSERT_TRUE(second.listen(*bound));
     ASSERT_TRUE(wait_until([&] { return channel->connected(); }, 5s));
-    ASSERT_EQ(channel->send(make_batch(*channel, 3, 20, 10), 10), send_outcome::sent);
+    ASSERT_EQ(send_batch(*channel, make_batch(*channel, 3, 20, 10), 10), send_outcome::sent);
     ASSERT_TRUE(wait_until([&] { return handler.received() == 20; }, 5s));
     EXPECT_EQ(handler.keys.back(), "29");
     EXPECT_EQ(channel->counters().connects.load(), 2u);
