@@ -52,10 +52,18 @@ std::string_view memory_state_store::encode(key_group group, std::string_view ke
     return _address;
 }
 
+memory_state_store::map::iterator memory_state_store::lookup(std::string_view address) {
+    if (_last != _values.end() && _last->first == address) {
+        return _last;
+    }
+    _last = _values.find(address);
+    return _last;
+}
+
 state_result<std::optional<std::string_view>> memory_state_store::get(key_group group,
                                                                       std::string_view key,
                                                                       std::string_view name) {
-    const auto found = _values.find(encode(group, key, name));
+    const auto found = lookup(encode(group, key, name));
     if (found == _values.end()) {
         return std::optional<std::string_view>{};
     }
@@ -65,21 +73,22 @@ state_result<std::optional<std::string_view>> memory_state_store::get(key_group 
 state_result<void> memory_state_store::put(key_group group, std::string_view key,
                                            std::string_view name, std::string_view value) {
     const std::string_view address = encode(group, key, name);
-    const auto found = _values.find(address);
+    const auto found = lookup(address);
     if (found != _values.end()) {
         found->second.assign(value);  // keeps the buffer when the value fits
         return {};
     }
-    _values.emplace(std::string(address), std::string(value));
+    _last = _values.emplace(std::string(address), std::string(value)).first;
     return {};
 }
 
 state_result<void> memory_state_store::erase(key_group group, std::string_view key,
                                              std::string_view name) {
-    const auto found = _values.find(encode(group, key, name));
+    const auto found = lookup(encode(group, key, name));
     if (found != _values.end()) {
         _values.erase(found);
     }
+    _last = _values.end();
     return {};
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 
 // The at-most-once state store: a hash map in the instance's memory, lost when
-// the instance goes. One hash lookup per call; a hit allocates nothing, and a
-// put over an existing value reuses its buffer when the new value fits.
+// the instance goes. At most one hash lookup per call, none for a put (or
+// get) of the address the previous call looked up (the usual get-then-put of
+// a counter); a hit allocates nothing, and a put over an existing value
+// reuses its buffer when the new value fits.
 //
 // Lifecycle and threading: see state_store; one owner thread.
 
@@ -17,6 +19,9 @@ namespace eddy::state {
 class memory_state_store final : public state_store {
 public:
     memory_state_store() = default;
+    // Not copyable or movable: _last points into _values.
+    memory_state_store(const memory_state_store&) = delete;
+    memory_state_store& operator=(const memory_state_store&) = delete;
 
     [[nodiscard]] state_result<std::optional<std::string_view>> get(key_group group,
                                                                     std::string_view key,
@@ -46,8 +51,16 @@ private:
     // 4 bytes group (big endian), 4 bytes key size, key, name.
     std::string_view encode(key_group group, std::string_view key, std::string_view name);
 
-    std::unordered_map<std::string, std::string, address_hash, address_equal> _values;
+    using map = std::unordered_map<std::string, std::string, address_hash, address_equal>;
+
+    // The entry at `address`, or end(); remembers it for the next call.
+    map::iterator lookup(std::string_view address);
+
+    map _values;
     std::string _address;  // scratch buffer reused by every call
+    // The entry the last call found (end() if none). Reset by anything that
+    // may invalidate iterators: an insertion (rehash) or an erase.
+    map::iterator _last = _values.end();
 };
 
 }  // namespace eddy::state
