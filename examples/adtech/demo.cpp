@@ -11,7 +11,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -47,6 +50,11 @@ demo_options parse(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         std::exit(app.exit(e));
     }
+    // Event time advances at the nominal rate from the first poll on, so the
+    // detector's window means the same thing at any speed: with --rate 0
+    // (as fast as possible) event time runs ahead of the wall clock.
+    const double nominal_rate = o.pipeline.rate > 0 ? o.pipeline.rate : 20'000;
+    o.pipeline.time_step_us = std::max<std::int64_t>(1, std::llround(1e6 / nominal_rate));
     return o;
 }
 
@@ -116,8 +124,11 @@ void print_summary(const demo_options& o, const run_results& r, double elapsed_s
         "recall {:.2f}\n",
         r.alerts, r.flagged.size(), injected.size(), both, ratio(both, r.flagged.size()),
         ratio(both, injected.size()));
-    fmt::print("  flagged:  {}\n  injected: {}\n", fmt::join(r.flagged, " "),
-               fmt::join(injected, " "));
+    constexpr std::size_t listed = 20;
+    const std::vector<std::string> shown(
+        r.flagged.begin(), std::next(r.flagged.begin(), std::min(listed, r.flagged.size())));
+    fmt::print("  flagged:  {}{}\n  injected: {}\n", fmt::join(shown, " "),
+               r.flagged.size() > listed ? " ..." : "", fmt::join(injected, " "));
 }
 
 int run(const demo_options& o) {
