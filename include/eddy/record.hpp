@@ -24,9 +24,10 @@ inline constexpr time_micros min_time = INT64_MIN;
 inline constexpr time_micros max_time = INT64_MAX;
 
 struct record {
-    std::string_view key;    // bytes; decides the key group under key grouping
-    std::string_view value;  // bytes
-    time_micros time = 0;    // event time
+    std::string_view key;     // bytes; decides the key group under key grouping
+    std::string_view value;   // bytes
+    time_micros time = 0;     // event time
+    std::string_view stream;  // the stream it arrived on (empty where none applies)
 };
 
 }  // namespace eddy

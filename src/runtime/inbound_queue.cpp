@@ -29,6 +29,26 @@ std::int64_t inbound_queue::push(std::unique_ptr<record_batch> batch) {
     return blocked;
 }
 
+void inbound_queue::push_without_waiting(std::unique_ptr<record_batch> batch) {
+    std::unique_lock lock(_mu);
+    if (_count == _ring.size()) {
+        // Unroll the ring into a bigger one, oldest first.
+        std::vector<std::unique_ptr<record_batch>> grown(_ring.size() * 2);
+        for (std::size_t i = 0; i < _count; ++i) {
+            grown[i] = std::move(_ring[(_head + i) % _ring.size()]);
+        }
+        _ring = std::move(grown);
+        _head = 0;
+    }
+    _ring[(_head + _count) % _ring.size()] = std::move(batch);
+    ++_count;
+    const bool notify = _consumer_waiting;
+    lock.unlock();
+    if (notify) {
+        _not_empty.notify_one();
+    }
+}
+
 std::unique_ptr<record_batch> inbound_queue::take_front() {
     auto batch = std::move(_ring[_head]);
     _head = (_head + 1) % _ring.size();

@@ -34,6 +34,10 @@ public:
     // spent waiting for room.
     [[nodiscard]] std::int64_t push(std::unique_ptr<record_batch> batch);
 
+    // Appends `batch` even when the queue is full, growing it: for a network
+    // receiver, whose io thread must never wait and whose memory in flight is
+    // already bounded by the credit it grants each channel.
+    void push_without_waiting(std::unique_ptr<record_batch> batch);
     // The oldest batch; waits until one arrives, `until` passes or wake() is
     // called. Null when none arrived.
     [[nodiscard]] std::unique_ptr<record_batch> pop_until(deadline until);

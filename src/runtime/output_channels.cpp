@@ -29,8 +29,9 @@ output_channels::channel& output_channels::channel_for(instance_id destination) 
     return to;
 }
 
-void output_channels::append(instance_id destination, std::string_view key, std::string_view value,
-                             time_micros time, std::uint32_t group_hint) {
+void output_channels::append(instance_id destination, std::string_view stream,
+                             std::string_view key, std::string_view value, time_micros time,
+                             std::uint32_t group_hint) {
     const std::size_t index = destination.value();
     channel& to = index < _channels.size() && _channels[index].downstream
                       ? _channels[index]
@@ -41,7 +42,7 @@ void output_channels::append(instance_id destination, std::string_view key, std:
     if (_oldest_open_nanos == 0) {
         _oldest_open_nanos = monotonic_nanos();
     }
-    to.open->append(key, value, time, group_hint);
+    to.open->append(stream, key, value, time, group_hint);
     if (to.open->size() >= _batch_records) {
         send(destination, to, channel_marker::none);
     }

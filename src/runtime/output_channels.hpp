@@ -26,8 +26,8 @@ public:
     output_channels(instance_id self, batch_transport& transport, std::size_t batch_records,
                     const std::vector<instance_id>& downstream, instance_counters& counters);
 
-    void append(instance_id destination, std::string_view key, std::string_view value,
-                time_micros time, std::uint32_t group_hint);
+    void append(instance_id destination, std::string_view stream, std::string_view key,
+                std::string_view value, time_micros time, std::uint32_t group_hint);
 
     // The output watermark stamped on the batches that leave from now on.
     void advance_watermark(time_micros watermark);

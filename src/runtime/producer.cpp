@@ -49,8 +49,9 @@ result<void, runtime_errc> producer::produce(std::string_view stream, std::strin
         _channels.advance_watermark(delayed);
     }
     if (const auto index = _output_index[output]) {
+        const std::string_view name = _outputs[output];
         _table->route(*index, key, _cursor, [&](instance_id destination, std::uint32_t hint) {
-            _channels.append(destination, key, value, time, hint);
+            _channels.append(destination, name, key, value, time, hint);
         });
     }
     return {};

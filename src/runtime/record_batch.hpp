@@ -36,8 +36,12 @@ public:
     time_micros watermark = min_time;
     channel_marker marker = channel_marker::none;
 
-    void append(std::string_view key, std::string_view value, time_micros time,
-                std::uint32_t group_hint);
+    // The bytes the batch occupied on the wire, returned as credit to its
+    // sender once processed (network executor); 0 in process.
+    std::uint64_t credit_bytes = 0;
+
+    void append(std::string_view stream, std::string_view key, std::string_view value,
+                time_micros time, std::uint32_t group_hint);
 
     [[nodiscard]] std::size_t size() const { return _index.size(); }
     [[nodiscard]] bool empty() const { return _index.empty(); }
@@ -47,7 +51,12 @@ public:
         const entry& e = _index[i];
         const std::string_view all(_arena);
         return record{all.substr(e.offset, e.key_size),
-                      all.substr(e.offset + e.key_size, e.value_size), e.time};
+                      all.substr(e.offset + e.key_size, e.value_size), e.time,
+                      _streams[e.stream]};
+    }
+    // The stream record i was produced to.
+    [[nodiscard]] std::string_view stream(std::size_t i) const {
+        return _streams[_index[i].stream];
     }
     // The key group the sender computed for record i, or no_key_group.
     [[nodiscard]] std::uint32_t group_hint(std::size_t i) const { return _index[i].group_hint; }
@@ -61,8 +70,15 @@ private:
         std::uint32_t key_size;
         std::uint32_t value_size;
         std::uint32_t group_hint;
+        std::uint32_t stream;  // index into _streams
         time_micros time;
     };
+    // The slot of `stream` in _streams, added if new. Batches rarely carry
+    // more than one or two streams, so this is a compare with the last one.
+    [[nodiscard]] std::uint32_t stream_slot(std::string_view stream);
+
+    std::vector<std::string> _streams;  // kept across clear(): usually the same next time
+    std::uint32_t _last_stream = UINT32_MAX;
     std::string _arena;
     std::vector<entry> _index;
 };

@@ -80,7 +80,9 @@ struct record_view {
     time_micros time = 0;
     std::optional<trace_context> trace;
 
-    [[nodiscard]] eddy::record as_record() const { return {key, value, time}; }
+    [[nodiscard]] eddy::record as_record(std::string_view stream = {}) const {
+        return {key, value, time, stream};
+    }
     friend bool operator==(const record_view&, const record_view&) = default;
 };
 

@@ -1,0 +1,224 @@
+#include "executor.hpp"
+
+#include "metrics.hpp"
+
+#include "base/log.hpp"
+#include "connectors/builtin.hpp"
+#include "runtime/producer.hpp"
+#include "state/memory_state_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace eddy::executor {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error("cannot read topology file '" + path + "'");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Writes `text` to `path` atomically (a temporary beside it, then rename), so
+// that a launcher polling for the file never reads half of it.
+void write_atomically(const std::string& path, const std::string& text) {
+    const auto temporary = path + ".tmp";
+    {
+        std::ofstream out(temporary, std::ios::trunc);
+        out << text;
+        if (!out) {
+            throw std::runtime_error("cannot write '" + temporary + "'");
+        }
+    }
+    std::filesystem::rename(temporary, path);
+}
+
+time_micros watermark_delay(const computation_entry& entry) {
+    const auto found = entry.config.find("watermark_delay_micros");
+    if (found == entry.config.end()) {
+        return 0;
+    }
+    std::size_t used = 0;
+    long long delay = -1;
+    try {
+        delay = std::stoll(found->second, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used != found->second.size() || delay < 0) {
+        throw std::runtime_error("computation '" + entry.name + "': watermark_delay_micros '" +
+                                 found->second + "' is not a non-negative integer");
+    }
+    return delay;
+}
+
+// How many instance ids come before computation `position`, and the endpoint
+// of every global instance id.
+std::vector<transport::endpoint> endpoints_by_instance(const topology_document& topology) {
+    std::vector<transport::endpoint> all;
+    for (const auto& entry : topology.computations) {
+        all.insert(all.end(), entry.endpoints.begin(), entry.endpoints.end());
+    }
+    return all;
+}
+
+}  // namespace
+
+executor::executor(executor_options options) : _options(std::move(options)) {}
+
+executor::~executor() {
+    if (_admin) {
+        _admin->stop();
+    }
+    if (_server) {
+        _server->stop();
+    }
+    _loop.stop();
+}
+
+void executor::start() {
+    if (_options.admin_token.empty()) {
+        throw std::runtime_error("no admin token: set EDDY_ADMIN_TOKEN or --admin-token-file");
+    }
+    auto parsed = parse_topology(read_text(_options.topology_path));
+    if (!parsed) {
+        throw std::runtime_error(parsed.error().message);
+    }
+    _topology = std::move(*parsed);
+    auto found = std::find_if(_topology.computations.begin(), _topology.computations.end(),
+                              [&](const auto& c) { return c.name == _options.computation; });
+    if (found == _topology.computations.end()) {
+        throw std::runtime_error("computation '" + _options.computation +
+                                 "' is not in the topology " + _options.topology_path);
+    }
+    _position = static_cast<std::size_t>(found - _topology.computations.begin());
+    const computation_entry& me = *found;
+    if (_options.index >= me.instances) {
+        throw std::runtime_error(fmt::format("computation '{}' has {} instances; there is no "
+                                             "instance {}",
+                                             me.name, me.instances, _options.index));
+    }
+
+    // The computation itself: a built-in by name, or a class from a library.
+    if (!me.builtin.empty()) {
+        auto made = connectors::make_builtin(me.builtin, me.config);
+        if (!made) {
+            throw std::runtime_error("computation '" + me.name + "': " + made.error().message);
+        }
+        _user = std::move(*made);
+    } else {
+        auto factory = _loader.factory(me.library, me.class_name);
+        if (!factory) {
+            throw std::runtime_error("computation '" + me.name + "': " + factory.error().message);
+        }
+        _factory = std::move(*factory);
+        _user = _factory();
+    }
+    const bool polled = dynamic_cast<source*>(_user.get()) != nullptr;
+
+    std::vector<runtime::planned_computation> planned;
+    for (std::size_t c = 0; c < _topology.computations.size(); ++c) {
+        const auto& entry = _topology.computations[c];
+        planned.push_back({{entry.name, entry.inputs, entry.outputs},
+                           entry.instances,
+                           c == _position && polled,
+                           runtime::name_check::user});
+    }
+    try {
+        _plan = runtime::plan_topology(planned, _topology.max_key_groups);
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(std::string("topology: ") + e.what());
+    }
+    const auto& layout = _plan.computations[_position];
+    _shape = layout.shape;
+    _self = instance_id(layout.first.value() + _options.index);
+    _routes = std::make_unique<runtime::routing_table_holder>(
+        std::make_shared<runtime::routing_table>(*_plan.routes));
+
+    // Receiving: only from this instance's upstream instances.
+    _router = std::make_unique<inbound_router>(
+        _self, _topology.epoch,
+        std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()), _queue);
+    transport::inbound_options inbound;
+    inbound.credit_window_bytes = _options.credit_window_bytes;
+    _server = std::make_unique<transport::server>(_loop, *_router, inbound);
+    auto bound = _server->listen(me.endpoints[_options.index]);
+    if (!bound) {
+        throw std::runtime_error(bound.error().message);
+    }
+
+    // Sending: one channel per downstream instance.
+    const auto addresses = endpoints_by_instance(_topology);
+    std::vector<network_transport::peer> downstream;
+    for (const instance_id to : layout.downstream) {
+        downstream.push_back({to, addresses[to.value()]});
+    }
+    transport::outbound_options outbound;
+    outbound.disconnected = me.delivery == delivery_mode::at_most_once
+                                ? transport::when_disconnected::drop
+                                : transport::when_disconnected::wait;
+    _transport = std::make_unique<network_transport>(
+        _loop, transport::channel_identity{_self, instance_id{}, _topology.epoch, me.name},
+        downstream, outbound, wire::default_max_frame_bytes);
+    _transport->set_credit_return(
+        [router = _router.get()](instance_id sender, std::uint64_t bytes) {
+            router->grant(sender, bytes);
+        });
+
+    build_task();
+    _loop.start();
+    _transport->start();
+
+    _admin = std::make_unique<admin_server>(
+        admin_routes{[this] { return render_metrics(); }, [this] { return render_health(); },
+                     [this](std::string_view body) { return replace_topology(body); }},
+        _options.admin_token);
+    auto admin_port = _admin->start(_options.admin_host, _options.admin_port);
+    if (!admin_port) {
+        throw std::runtime_error(admin_port.error().message);
+    }
+    if (!_options.admin_port_file.empty()) {
+        write_atomically(_options.admin_port_file, std::to_string(*admin_port) + "\n");
+    }
+    eddy::log().info("{}[{}] (instance {}) listening on {}, admin on {}:{}", me.name,
+                     _options.index, _self, bound->to_string(), _options.admin_host,
+                     *admin_port);
+}
+
+void executor::build_task() {
+    const computation_entry& me = _topology.computations[_position];
+    const auto& layout = _plan.computations[_position];
+    _config = me.config;
+    _settings = std::make_unique<runtime::instance_settings>(runtime::instance_settings{
+        me.name, _self, _options.index, me.instances, _topology.max_key_groups,
+        /*max_retries=*/2, &_config, &_clock});
+    runtime::output_channels channels(_self, *_transport, _options.batch_records,
+                                      layout.downstream, _counters);
+    const auto watermarks = _shape == runtime::instance_shape::consumer
+                                ? runtime::watermark_source::input
+                                : runtime::watermark_source::produced_times;
+    runtime::producer output(*_routes, me.outputs, std::move(channels), watermarks,
+                             watermark_delay(me), _counters);
+    _task = std::make_unique<runtime::instance_task>(
+        *_settings, std::move(_user), std::make_unique<state::memory_state_store>(),
+        std::move(output), runtime::watermark_tracker(layout.upstreams), _counters);
+}
+
+void executor::stop() {
+    _stop.store(true, std::memory_order_release);
+    _queue.wake();
+}
+
+}  // namespace eddy::executor

@@ -1,0 +1,119 @@
+#pragma once
+
+// One executor process hosts one instance of one computation: it finds
+// itself in the topology document, makes the computation (a built-in by name
+// or a class from a shared library), listens for its upstream instances,
+// connects to its downstream instances, and runs the instance on its own
+// thread (the caller of run()) until its input ends or it is told to stop.
+//
+//     executor ex(options);
+//     ex.start();              // throws std::runtime_error with a clear message
+//     int code = ex.run();     // blocks; another thread may call ex.stop()
+//
+// Threads: the instance thread (run), one io thread (every socket), the
+// admin server's threads, and whoever calls stop() (the signal thread).
+// docs/architecture.md draws them.
+
+#include "admin_server.hpp"
+#include "inbound_router.hpp"
+#include "network_transport.hpp"
+#include "topology_file.hpp"
+
+#include "runtime/computation_loader.hpp"
+#include "runtime/inbound_queue.hpp"
+#include "runtime/instance_counters.hpp"
+#include "runtime/instance_runner.hpp"
+#include "runtime/instance_task.hpp"
+#include "runtime/routing_table.hpp"
+#include "runtime/topology_plan.hpp"
+#include "transport/io_loop.hpp"
+#include "transport/server.hpp"
+
+#include <eddy/clock.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace eddy::executor {
+
+struct executor_options {
+    std::string topology_path;     // the topology document (JSON)
+    std::string computation;       // which computation this executor runs
+    std::uint32_t index = 0;       // which of its instances
+    std::string admin_host = "127.0.0.1";
+    int admin_port = 0;            // 0: any free port
+    std::string admin_port_file;   // written with the admin port once it listens; may be empty
+    std::string admin_token;       // required by every admin request; must not be empty
+    // Records per outgoing batch. Default 512.
+    std::size_t batch_records = 512;
+    // Credit granted to each upstream channel, in bytes. Default 4 MiB.
+    std::uint64_t credit_window_bytes = 4u << 20;
+    // How long a stop may take to drain and say goodbye. Default 10 s.
+    std::chrono::milliseconds drain_timeout{10'000};
+};
+
+class executor {
+public:
+    explicit executor(executor_options options);
+    ~executor();
+    executor(const executor&) = delete;
+    executor& operator=(const executor&) = delete;
+
+    void start();
+    // Runs the instance; returns the process exit code (0: finished or stopped).
+    int run();
+    // Asks run() to drain and return. Any thread, async-signal-unsafe.
+    void stop();
+
+private:
+    void build_task();
+    // The instance thread's loops, one per shape; each returns when the input
+    // ended (true) or a stop was requested (false).
+    [[nodiscard]] bool drive_consumer();
+    [[nodiscard]] bool drive_source();
+    [[nodiscard]] bool drive_timer_source();
+    // Stops accepting input and processes what already arrived.
+    void drain_input();
+    [[nodiscard]] runtime::inbound_queue::deadline wait_deadline(std::chrono::microseconds cap) const;
+    // Applies a topology document accepted by the admin server (instance thread).
+    void apply_pending_topology();
+    [[nodiscard]] std::string render_metrics() const;
+    [[nodiscard]] std::string render_health() const;
+    [[nodiscard]] executor_result<void> replace_topology(std::string_view body);
+
+    executor_options _options;
+    topology_document _topology;
+    runtime::topology_plan _plan;
+    std::size_t _position = 0;  // of this computation in the document
+    instance_id _self;
+    runtime::instance_shape _shape = runtime::instance_shape::consumer;
+    eddy::system_clock _clock;
+    std::unique_ptr<runtime::routing_table_holder> _routes;
+    runtime::computation_loader _loader;
+    computation_factory _factory;
+    std::unique_ptr<computation> _user;
+
+    transport::io_loop _loop;
+    runtime::inbound_queue _queue{1024};
+    runtime::instance_counters _counters;
+    std::unique_ptr<inbound_router> _router;
+    std::unique_ptr<transport::server> _server;
+    std::unique_ptr<network_transport> _transport;
+    std::map<std::string, std::string, std::less<>> _config;  // this computation's
+    std::unique_ptr<runtime::instance_settings> _settings;
+    std::unique_ptr<runtime::instance_task> _task;
+    std::unique_ptr<admin_server> _admin;
+
+    std::atomic<bool> _stop{false};
+    std::atomic<bool> _draining{false};
+    std::atomic<bool> _finished{false};
+    std::mutex _pending_mu;
+    std::optional<topology_document> _pending;  // GUARDED_BY(_pending_mu)
+    std::atomic<bool> _has_pending{false};
+};
+
+}  // namespace eddy::executor

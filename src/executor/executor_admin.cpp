@@ -1,0 +1,176 @@
+// What the executor's admin server serves: metrics, health, and topology
+// replacement (accepted on the admin thread, applied on the instance thread
+// between batches).
+
+#include "executor.hpp"
+#include "metrics.hpp"
+
+#include "base/log.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace eddy::executor {
+
+std::string executor::render_metrics() const {
+    const auto& me = *_settings;
+    metrics_page page({{"computation", me.computation},
+                       {"instance", std::to_string(me.index)},
+                       {"instance_id", std::to_string(_self.value())}});
+    const auto& inbound = _router->counters();
+    const auto& outbound = _transport->counters();
+    std::uint64_t dropped = outbound.records_dropped.load();
+    std::uint64_t blocked_nanos = 0;
+    std::uint64_t records_sent = 0;
+    _transport->for_each_channel([&](instance_id peer, const transport::outbound_channel& ch) {
+        const auto& c = ch.counters();
+        dropped += c.records_dropped.load();
+        blocked_nanos += c.blocked_nanos.load();
+        records_sent += c.records_sent.load();
+        const metric_labels to{{"peer", std::to_string(peer.value())}};
+        page.gauge("eddy_channel_connected", "1 if the channel to the peer is connected",
+                   ch.connected() ? 1 : 0, to);
+        page.counter("eddy_channel_connects_total", "Connections made to the peer",
+                     static_cast<double>(c.connects.load()), to);
+        page.counter("eddy_channel_records_dropped_total",
+                     "Records dropped because the peer was unreachable",
+                     static_cast<double>(c.records_dropped.load()), to);
+    });
+    page.counter("eddy_records_in_total", "Records processed by the instance",
+                 static_cast<double>(_counters.records_in.load()));
+    page.counter("eddy_records_out_total", "Records produced by the instance",
+                 static_cast<double>(_counters.records_out.load()));
+    page.counter("eddy_records_received_total", "Records received from upstream channels",
+                 static_cast<double>(inbound.records_in.load()));
+    page.counter("eddy_records_sent_total", "Records written to downstream channels",
+                 static_cast<double>(records_sent));
+    page.counter("eddy_bytes_in_total", "Bytes of record batches received",
+                 static_cast<double>(inbound.bytes_in.load()));
+    page.counter("eddy_bytes_out_total", "Bytes of frames sent downstream",
+                 static_cast<double>(outbound.bytes_out.load()));
+    page.counter("eddy_batches_in_total", "Record batches received",
+                 static_cast<double>(inbound.batches_in.load()));
+    page.counter("eddy_batches_out_total", "Frame groups sent downstream",
+                 static_cast<double>(outbound.batches_out.load()));
+    page.counter("eddy_records_dropped_total",
+                 "Records dropped (unreachable peer in at-most-once, or unroutable)",
+                 static_cast<double>(dropped));
+    page.gauge("eddy_queue_depth_batches", "Batches waiting in the inbound queue",
+               static_cast<double>(_queue.size()));
+    page.counter("eddy_blocked_on_credit_seconds_total",
+                 "Time spent waiting for downstream credit",
+                 static_cast<double>(blocked_nanos) / 1e9);
+    page.counter("eddy_timers_fired_total", "Timers fired",
+                 static_cast<double>(_counters.timers_fired.load()));
+    page.counter("eddy_failures_total", "User callbacks that threw",
+                 static_cast<double>(_counters.failures.load()));
+    page.counter("eddy_dead_letters_total", "Records or timers given up after retries",
+                 static_cast<double>(_counters.dead_letters.load()));
+    page.counter("eddy_malformed_frames_total",
+                 "Connections closed for a malformed or unexpected frame",
+                 static_cast<double>(_server->counters().protocol_errors.load()));
+    page.counter("eddy_refused_channels_total", "Channels refused at hello",
+                 static_cast<double>(inbound.refused_channels.load()));
+    return page.render();
+}
+
+std::string executor::render_health() const {
+    const char* state = _finished ? "finished" : _draining ? "draining" : "running";
+    return nlohmann::json{{"state", state},
+                          {"computation", _settings->computation},
+                          {"instance", _options.index},
+                          {"instance_id", _self.value()},
+                          {"epoch", _topology.epoch.value()}}
+               .dump() +
+           "\n";
+}
+
+executor_result<void> executor::replace_topology(std::string_view body) {
+    auto parsed = parse_topology(body);
+    if (!parsed) {
+        return tl::unexpected(parsed.error());
+    }
+    if (parsed->epoch != _topology.epoch) {
+        return fail(executor_errc::bad_topology,
+                    "topology epoch {} differs from this executor's epoch {}: a new epoch "
+                    "restarts the channels and is applied by restarting the instance",
+                    parsed->epoch, _topology.epoch);
+    }
+    const auto& name = _settings->computation;
+    auto found = std::find_if(parsed->computations.begin(), parsed->computations.end(),
+                              [&](const auto& c) { return c.name == name; });
+    if (found == parsed->computations.end()) {
+        return fail(executor_errc::not_in_topology, "computation '{}' is not in the new topology",
+                    name);
+    }
+    if (found->instances != _settings->count) {
+        return fail(executor_errc::bad_topology,
+                    "computation '{}' has {} instances here and {} in the new topology", name,
+                    _settings->count, found->instances);
+    }
+    std::vector<runtime::planned_computation> planned;
+    for (const auto& entry : parsed->computations) {
+        planned.push_back({{entry.name, entry.inputs, entry.outputs},
+                           entry.instances,
+                           entry.name == name && _shape == runtime::instance_shape::polled_source,
+                           runtime::name_check::user});
+    }
+    try {
+        const auto plan = runtime::plan_topology(planned, parsed->max_key_groups);
+        const auto position = static_cast<std::size_t>(found - parsed->computations.begin());
+        if (plan.computations[position].first.value() + _options.index != _self.value()) {
+            return fail(executor_errc::bad_topology,
+                        "the new topology renumbers instance {} of '{}'", _options.index, name);
+        }
+    } catch (const std::invalid_argument& e) {
+        return fail(executor_errc::bad_topology, "topology: {}", e.what());
+    }
+    {
+        std::lock_guard lock(_pending_mu);
+        _pending = std::move(*parsed);
+    }
+    _has_pending.store(true, std::memory_order_release);
+    _queue.wake();
+    return {};
+}
+
+void executor::apply_pending_topology() {
+    std::optional<topology_document> next;
+    {
+        std::lock_guard lock(_pending_mu);
+        next.swap(_pending);
+        _has_pending.store(false, std::memory_order_release);
+    }
+    if (!next) {
+        return;
+    }
+    std::vector<runtime::planned_computation> planned;
+    std::size_t position = 0;
+    for (std::size_t c = 0; c < next->computations.size(); ++c) {
+        const auto& entry = next->computations[c];
+        if (entry.name == _settings->computation) {
+            position = c;
+        }
+        planned.push_back({{entry.name, entry.inputs, entry.outputs},
+                           entry.instances,
+                           entry.name == _settings->computation &&
+                               _shape == runtime::instance_shape::polled_source,
+                           runtime::name_check::user});
+    }
+    // Checked on the admin thread already; a failure here would be a bug.
+    const auto plan = runtime::plan_topology(planned, next->max_key_groups);
+    const auto& layout = plan.computations[position];
+    std::vector<transport::endpoint> addresses;
+    for (const auto& entry : next->computations) {
+        addresses.insert(addresses.end(), entry.endpoints.begin(), entry.endpoints.end());
+    }
+    for (const instance_id to : layout.downstream) {
+        _transport->ensure_channel({to, addresses[to.value()]});
+    }
+    _router->set_upstreams(std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()));
+    _routes->replace(std::make_shared<runtime::routing_table>(*plan.routes));
+    _plan = plan;
+    eddy::log().info("{}[{}]: routing table replaced ({} downstream instances)",
+                     _settings->computation, _options.index, layout.downstream.size());
+}
+
+}  // namespace eddy::executor

@@ -1,0 +1,132 @@
+// The executor's instance thread: the loop that feeds the instance task, and
+// how it ends (end of input: finish and end the streams downstream; a stop:
+// drain what arrived, flush, and say goodbye without ending the streams).
+
+#include "executor.hpp"
+
+#include "base/log.hpp"
+
+#include <algorithm>
+
+namespace eddy::executor {
+
+namespace {
+using std::chrono::microseconds;
+using namespace std::chrono_literals;
+constexpr microseconds idle_poll_wait = 1ms;
+constexpr microseconds clock_check = 100ms;
+constexpr microseconds no_timer_wait = 1s;  // wakes to notice topology changes
+}  // namespace
+
+runtime::inbound_queue::deadline executor::wait_deadline(microseconds cap) const {
+    const auto now = std::chrono::steady_clock::now();
+    const auto next = _task->next_processing_timer();
+    if (!next) {
+        return now + cap;
+    }
+    const microseconds until_due(std::max<time_micros>(0, *next - _clock.now()));
+    return now + std::min({until_due, clock_check, cap});
+}
+
+int executor::run() {
+    (void)_task->init();
+    bool ended = false;
+    switch (_shape) {
+        case runtime::instance_shape::consumer:
+            ended = drive_consumer();
+            break;
+        case runtime::instance_shape::polled_source:
+            ended = drive_source();
+            break;
+        case runtime::instance_shape::timer_source:
+            ended = drive_timer_source();
+            break;
+    }
+    if (ended) {
+        // The input ended (or a bounded source finished): event-time timers
+        // fire, end of stream goes down every channel.
+        _task->finish();
+        _transport->close(wire::goodbye_reason::normal, _options.drain_timeout);
+    } else {
+        _draining = true;
+        drain_input();
+        _task->flush();
+        _transport->close(wire::goodbye_reason::shutting_down, _options.drain_timeout);
+    }
+    _finished = true;
+    eddy::log().info("{}[{}]: {} after {} records in, {} out", _settings->computation,
+                     _options.index, ended ? "finished" : "stopped",
+                     _counters.records_in.load(), _counters.records_out.load());
+    return 0;
+}
+
+bool executor::drive_consumer() {
+    while (!_task->input_finished()) {
+        if (_has_pending.load(std::memory_order_acquire)) {
+            apply_pending_topology();
+        }
+        if (_stop.load(std::memory_order_acquire)) {
+            return false;
+        }
+        auto batch = _queue.try_pop();
+        if (!batch) {
+            _task->flush();
+            batch = _queue.pop_until(wait_deadline(no_timer_wait));
+            if (!batch) {
+                _task->fire_processing_timers();
+                continue;
+            }
+        }
+        _task->process(*batch);
+        _transport->release(std::move(batch));
+        _task->fire_processing_timers();
+    }
+    return true;
+}
+
+bool executor::drive_source() {
+    while (!_stop.load(std::memory_order_acquire)) {
+        if (_has_pending.load(std::memory_order_acquire)) {
+            apply_pending_topology();
+        }
+        const poll_status status = _task->poll();
+        _task->fire_processing_timers();
+        if (status == poll_status::finished) {
+            return true;
+        }
+        if (status == poll_status::produced) {
+            _task->flush_if_lingering();
+            continue;
+        }
+        _task->flush();
+        (void)_queue.pop_until(wait_deadline(idle_poll_wait));
+    }
+    return false;
+}
+
+bool executor::drive_timer_source() {
+    while (!_stop.load(std::memory_order_acquire)) {
+        if (_has_pending.load(std::memory_order_acquire)) {
+            apply_pending_topology();
+        }
+        if (!_task->next_processing_timer()) {
+            return true;
+        }
+        _task->fire_processing_timers();
+        _task->flush();
+        (void)_queue.pop_until(wait_deadline(no_timer_wait));
+    }
+    return false;
+}
+
+void executor::drain_input() {
+    // Upstream sees the connections close and stops sending (at-most-once
+    // senders drop and count; the durable modes will resend on reconnect).
+    _server->stop();
+    while (auto batch = _queue.try_pop()) {
+        _task->process(*batch);
+        _transport->release(std::move(batch));
+    }
+}
+
+}  // namespace eddy::executor

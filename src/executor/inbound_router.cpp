@@ -1,0 +1,152 @@
+#include "inbound_router.hpp"
+
+#include "base/log.hpp"
+
+namespace eddy::executor {
+
+inbound_router::inbound_router(instance_id self, topology_epoch epoch,
+                               std::set<instance_id> upstreams, runtime::inbound_queue& queue)
+    : _self(self), _epoch(epoch), _upstreams(std::move(upstreams)), _queue(queue) {}
+
+transport::transport_result<sequence_number> inbound_router::on_hello(
+    const transport::channel_info& info) {
+    if (info.receiver != _self) {
+        ++_counters.refused_channels;
+        return fail(transport::transport_errc::refused, "this is instance {}, not instance {}",
+                    _self, info.receiver);
+    }
+    if (info.epoch != _epoch) {
+        ++_counters.refused_channels;
+        return fail(transport::transport_errc::refused,
+                    "channel from instance {} is for topology epoch {}, this is epoch {}",
+                    info.sender, info.epoch, _epoch);
+    }
+    bool upstream = false;
+    {
+        std::lock_guard lock(_mu);
+        upstream = _upstreams.contains(info.sender);
+    }
+    if (!upstream) {
+        ++_counters.refused_channels;
+        return fail(transport::transport_errc::refused,
+                    "instance {} ({}) is not upstream of instance {}", info.sender,
+                    info.sender_computation, _self);
+    }
+    return sequence_number(0);
+}
+
+transport::transport_result<void> inbound_router::on_frame(
+    const std::shared_ptr<transport::inbound_channel>& channel, const wire::frame_view& frame) {
+    const instance_id sender = channel->info().sender;
+    switch (frame.type) {
+        case wire::frame_type::record_batch: {
+            auto header = wire::decode_record_batch(frame.payload, _views);
+            if (!header) {
+                return fail(transport::transport_errc::protocol_error, "record batch from {}: {}",
+                            channel->info().peer, header.error().message);
+            }
+            if (header->sender != sender || header->epoch != _epoch) {
+                return fail(transport::transport_errc::protocol_error,
+                            "record batch from {} claims sender {} epoch {} on a channel of "
+                            "sender {} epoch {}",
+                            channel->info().peer, header->sender, header->epoch, sender, _epoch);
+            }
+            auto batch = _pool.take();
+            batch->sender = sender;
+            batch->sequence = header->sequence;
+            batch->credit_bytes = frame.frame_bytes;
+            for (const auto& r : _views) {
+                batch->append(header->stream, r.key, r.value, r.time, runtime::no_key_group);
+            }
+            {
+                std::lock_guard lock(_mu);
+                auto& state = _channels[sender];
+                if (state.channel != channel) {
+                    state.channel = channel;
+                }
+                batch->watermark = state.watermark;
+            }
+            _counters.records_in += _views.size();
+            ++_counters.batches_in;
+            _counters.bytes_in += frame.frame_bytes;
+            _queue.push_without_waiting(std::move(batch));
+            return {};
+        }
+        case wire::frame_type::watermark: {
+            auto mark = wire::decode_watermark(frame.payload);
+            if (!mark) {
+                return fail(transport::transport_errc::protocol_error, "watermark from {}: {}",
+                            channel->info().peer, mark.error().message);
+            }
+            {
+                std::lock_guard lock(_mu);
+                auto& state = _channels[sender];
+                state.channel = channel;
+                if (mark->low <= state.watermark) {
+                    return {};
+                }
+                state.watermark = mark->low;
+            }
+            push_marker(sender, mark->low, runtime::channel_marker::none);
+            return {};
+        }
+        case wire::frame_type::goodbye: {
+            auto bye = wire::decode_goodbye(frame.payload);
+            if (!bye) {
+                return fail(transport::transport_errc::protocol_error, "goodbye from {}: {}",
+                            channel->info().peer, bye.error().message);
+            }
+            if (bye->reason == wire::goodbye_reason::normal) {
+                push_marker(sender, max_time, runtime::channel_marker::end_of_stream);
+            }
+            return {};
+        }
+        case wire::frame_type::heartbeat:
+            return {};
+        default:
+            return fail(transport::transport_errc::protocol_error,
+                        "unexpected {} frame from sender {}", wire::to_string(frame.type),
+                        channel->info().peer);
+    }
+}
+
+void inbound_router::push_marker(instance_id sender, time_micros watermark,
+                                 runtime::channel_marker marker) {
+    auto batch = _pool.take();
+    batch->sender = sender;
+    batch->watermark = watermark;
+    batch->marker = marker;
+    _queue.push_without_waiting(std::move(batch));
+}
+
+void inbound_router::on_closed(const std::shared_ptr<transport::inbound_channel>& channel,
+                               const transport::transport_error& reason) {
+    std::lock_guard lock(_mu);
+    auto found = _channels.find(channel->info().sender);
+    if (found != _channels.end() && found->second.channel == channel) {
+        // Keep the watermark: a reconnecting sender never goes back in time.
+        found->second.channel.reset();
+    }
+    eddy::log().debug("channel from instance {} closed: {}", channel->info().sender,
+                      reason.message);
+}
+
+void inbound_router::set_upstreams(std::set<instance_id> upstreams) {
+    std::lock_guard lock(_mu);
+    _upstreams = std::move(upstreams);
+}
+
+void inbound_router::grant(instance_id sender, std::uint64_t bytes) {
+    std::shared_ptr<transport::inbound_channel> channel;
+    {
+        std::lock_guard lock(_mu);
+        auto found = _channels.find(sender);
+        if (found == _channels.end() || !found->second.channel) {
+            return;
+        }
+        channel = found->second.channel;
+    }
+    channel->grant(bytes);
+}
+
+}  // namespace eddy::executor

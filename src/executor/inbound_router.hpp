@@ -1,0 +1,77 @@
+#pragma once
+
+// The receiving side of an executor: the transport's inbound_handler. It
+// admits a channel only from an upstream instance of this topology epoch to
+// this instance, turns each record_batch frame into a runtime batch on the
+// instance's inbound queue (records copied once, out of the socket buffer),
+// a watermark frame into a watermark marker, and a `goodbye normal` into end
+// of stream. Credit goes back when the instance has processed a batch
+// (`grant`, via the network_transport's release).
+//
+// The queue push never waits: credit already bounds what each channel can
+// have buffered here, and the io thread must keep serving other channels.
+//
+// Lifecycle: created by the executor before the server listens.
+// Threading: the handler methods on the io thread; grant from the instance's
+// thread; counters from any.
+
+#include "runtime/batch_pool.hpp"
+#include "runtime/routing_table.hpp"
+#include "runtime/inbound_queue.hpp"
+#include "transport/server.hpp"
+#include "wire/messages.hpp"
+#include "wire/record_batch.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace eddy::executor {
+
+struct inbound_counters {
+    std::atomic<std::uint64_t> records_in{0};
+    std::atomic<std::uint64_t> batches_in{0};
+    std::atomic<std::uint64_t> bytes_in{0};
+    std::atomic<std::uint64_t> refused_channels{0};
+};
+
+class inbound_router final : public transport::inbound_handler {
+public:
+    inbound_router(instance_id self, topology_epoch epoch, std::set<instance_id> upstreams,
+                   runtime::inbound_queue& queue);
+
+    [[nodiscard]] transport::transport_result<sequence_number> on_hello(
+        const transport::channel_info& info) override;
+    [[nodiscard]] transport::transport_result<void> on_frame(
+        const std::shared_ptr<transport::inbound_channel>& channel,
+        const wire::frame_view& frame) override;
+    void on_closed(const std::shared_ptr<transport::inbound_channel>& channel,
+                   const transport::transport_error& reason) override;
+
+    // A topology change: channels from these instances are admitted from now on.
+    void set_upstreams(std::set<instance_id> upstreams);
+
+    // Returns `bytes` of credit to `sender`'s channel, if it is still open.
+    void grant(instance_id sender, std::uint64_t bytes);
+    [[nodiscard]] const inbound_counters& counters() const { return _counters; }
+
+private:
+    struct channel_state {
+        std::shared_ptr<transport::inbound_channel> channel;
+        time_micros watermark = min_time;
+    };
+    void push_marker(instance_id sender, time_micros watermark, runtime::channel_marker marker);
+
+    const instance_id _self;
+    const topology_epoch _epoch;
+    std::set<instance_id> _upstreams;  // GUARDED_BY(_mu)
+    runtime::inbound_queue& _queue;
+    runtime::batch_pool _pool{256};
+    std::vector<wire::record_view> _views;  // io thread: reused per batch
+    std::mutex _mu;
+    std::map<instance_id, channel_state> _channels;  // GUARDED_BY(_mu)
+    inbound_counters _counters;
+};
+
+}  // namespace eddy::executor

@@ -1,0 +1,88 @@
+// eddy-executor: hosts one instance of one computation. Started by an agent
+// (or a test's launcher) with the topology document and its place in it.
+
+#include "executor.hpp"
+
+#include "base/log.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+std::string read_token(const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    std::getline(in, token);
+    if (token.empty()) {
+        throw std::runtime_error("admin token file '" + path + "' is empty or unreadable");
+    }
+    return token;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"eddy-executor: runs one instance of one computation"};
+    eddy::executor::executor_options options;
+    std::string token_file;
+    app.add_option("--topology", options.topology_path, "topology document (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    app.add_option("--computation", options.computation, "computation to run")->required();
+    app.add_option("--index", options.index, "instance index of the computation")->required();
+    app.add_option("--admin-host", options.admin_host, "admin address (keep it loopback)");
+    app.add_option("--admin-port", options.admin_port, "admin port (0: any free port)");
+    app.add_option("--admin-port-file", options.admin_port_file,
+                   "file to write the admin port to once listening");
+    app.add_option("--admin-token-file", token_file,
+                   "file holding the admin bearer token (else $EDDY_ADMIN_TOKEN)");
+    app.add_option("--batch-records", options.batch_records, "records per outgoing batch")
+        ->check(CLI::Range(1, 1 << 20));
+    app.add_option("--credit-window", options.credit_window_bytes,
+                   "credit per upstream channel, bytes")
+        ->check(CLI::Range(1 << 12, 1 << 30));
+    CLI11_PARSE(app, argc, argv);
+
+    // SIGTERM and SIGINT are taken by a thread of their own, so the rest of
+    // the process never runs in a signal handler.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    try {
+        if (!token_file.empty()) {
+            options.admin_token = read_token(token_file);
+        } else if (const char* token = std::getenv("EDDY_ADMIN_TOKEN")) {
+            options.admin_token = token;
+        }
+        eddy::executor::executor executor(options);
+        executor.start();
+        std::thread signal_thread([&] {
+            int received = 0;
+            sigwait(&signals, &received);
+            if (received != 0) {
+                eddy::log().info("signal {}: draining", received);
+                executor.stop();
+            }
+        });
+        const int code = executor.run();
+        // Wake the signal thread if no signal came.
+        pthread_kill(signal_thread.native_handle(), SIGTERM);
+        signal_thread.join();
+        return code;
+    } catch (const std::exception& e) {
+        std::cerr << "eddy-executor: " << e.what() << "\n";
+        return 2;
+    }
+}

@@ -1,0 +1,100 @@
+#pragma once
+
+// The executor's batch_transport: what its instance produces goes to the
+// downstream instances over the network. One outbound_channel per downstream
+// instance; `send` encodes a batch as record_batch frames (one per run of
+// records of the same stream) followed by a watermark frame when the
+// watermark moved, and hands them to the channel, which waits for credit.
+// End of stream is a `goodbye normal` on the channel.
+//
+// On the receiving side the same object gives credit back: `release` is
+// called with each input batch the instance has processed, and returns that
+// batch's wire bytes to the sending channel.
+//
+// Lifecycle: created by the executor before its instance starts; channels
+// open (connect) at start() and close at close(). Threading: acquire/send
+// from the instance's thread; release from the instance's thread;
+// set_credit_return at start-up.
+
+#include "runtime/batch_pool.hpp"
+#include "runtime/batch_transport.hpp"
+#include "transport/outbound.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace eddy::executor {
+
+struct network_counters {
+    std::atomic<std::uint64_t> records_dropped{0};
+    std::atomic<std::uint64_t> batches_out{0};
+    std::atomic<std::uint64_t> bytes_out{0};
+};
+
+class network_transport final : public runtime::batch_transport {
+public:
+    struct peer {
+        instance_id id;
+        transport::endpoint address;
+    };
+    network_transport(transport::io_loop& loop, transport::channel_identity self,
+                      const std::vector<peer>& downstream, transport::outbound_options options,
+                      std::uint32_t max_frame_bytes);
+
+    // Starts connecting to every downstream instance.
+    void start();
+    // Closes every channel with `reason` after what is queued, waiting up to
+    // `timeout` in all.
+    void close(wire::goodbye_reason reason, std::chrono::milliseconds timeout);
+
+    [[nodiscard]] std::unique_ptr<runtime::record_batch> acquire() override;
+    [[nodiscard]] std::int64_t send(instance_id destination,
+                                    std::unique_ptr<runtime::record_batch> batch) override;
+    void release(std::unique_ptr<runtime::record_batch> batch) override;
+
+    // Opens a channel to `to` if there is none (a topology change added a
+    // downstream instance). Instance thread.
+    void ensure_channel(const peer& to);
+
+    // Where `release` returns credit: (sender instance, bytes).
+    void set_credit_return(std::function<void(instance_id, std::uint64_t)> credit_return) {
+        _credit_return = std::move(credit_return);
+    }
+
+    // Visits each channel's peer id and counters (for metrics).
+    template <class Visit>
+    void for_each_channel(Visit&& visit) const {
+        std::lock_guard lock(_channels_mu);
+        for (const auto& [id, channel] : _channels) {
+            visit(id, *channel.link);
+        }
+    }
+    [[nodiscard]] const network_counters& counters() const { return _counters; }
+
+private:
+    struct channel {
+        std::shared_ptr<transport::outbound_channel> link;
+        std::uint64_t next_sequence = 1;
+        time_micros sent_watermark = min_time;
+        bool ended = false;
+    };
+
+    transport::io_loop& _loop;
+    transport::outbound_options _outbound;
+    transport::channel_identity _self;
+    std::uint32_t _max_frame_bytes;
+    // Written by the instance thread (ensure_channel), read by it without the
+    // lock and by metrics scrapes with it. Entries are never erased, and
+    // std::map never moves them.
+    mutable std::mutex _channels_mu;
+    std::map<instance_id, channel> _channels;
+    runtime::batch_pool _pool{256};
+    std::function<void(instance_id, std::uint64_t)> _credit_return;
+    network_counters _counters;
+};
+
+}  // namespace eddy::executor

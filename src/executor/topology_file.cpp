@@ -1,0 +1,222 @@
+#include "topology_file.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace eddy::executor {
+
+using json = nlohmann::json;
+
+std::string_view to_string(delivery_mode mode) {
+    switch (mode) {
+        case delivery_mode::at_most_once: return "at_most_once";
+        case delivery_mode::at_least_once: return "at_least_once";
+        case delivery_mode::exactly_once: return "exactly_once";
+    }
+    return "unknown";
+}
+
+namespace {
+
+std::string_view to_string(grouping g) {
+    switch (g) {
+        case grouping::key: return "key";
+        case grouping::shuffle: return "shuffle";
+        case grouping::broadcast: return "broadcast";
+    }
+    return "unknown";
+}
+
+// The member `name` of `object`, or `fallback` when absent. A reference, not
+// a copy (json::value copies, and iterating a copied temporary is wasteful).
+const json& member(const json& object, const char* name, const json& fallback) {
+    const auto found = object.find(name);
+    return found == object.end() ? fallback : *found;
+}
+
+const json empty_array = json::array();
+const json empty_object = json::object();
+
+// Reads one computation; throws std::invalid_argument with the field's path.
+computation_entry read_computation(const json& item, std::size_t position) {
+    auto where = [&](std::string_view field) {
+        const auto name = item.is_object() && item.contains("name") && item["name"].is_string()
+                              ? item["name"].get<std::string>()
+                              : "#" + std::to_string(position);
+        return fmt::format("computation '{}': {}", name, field);
+    };
+    if (!item.is_object()) {
+        throw std::invalid_argument(where("must be an object"));
+    }
+    computation_entry entry;
+    if (!item.contains("name") || !item["name"].is_string() ||
+        item["name"].get<std::string>().empty()) {
+        throw std::invalid_argument(where("'name' must be a non-empty string"));
+    }
+    entry.name = item["name"].get<std::string>();
+    const json& run = member(item, "run", empty_object);
+    if (run.contains("builtin") && run["builtin"].is_string()) {
+        entry.builtin = run["builtin"].get<std::string>();
+    } else if (run.contains("library") && run["library"].is_string() && run.contains("class") &&
+               run["class"].is_string()) {
+        entry.library = run["library"].get<std::string>();
+        entry.class_name = run["class"].get<std::string>();
+    } else {
+        throw std::invalid_argument(
+            where("'run' must be {\"builtin\": NAME} or {\"library\": PATH, \"class\": NAME}"));
+    }
+    const auto instances = item.value("instances", json(1u));
+    if (!instances.is_number_unsigned() || instances.get<std::uint64_t>() == 0 ||
+        instances.get<std::uint64_t>() > 65536) {
+        throw std::invalid_argument(where("'instances' must be an integer from 1 to 65536"));
+    }
+    entry.instances = instances.get<std::uint32_t>();
+    const json& inputs = member(item, "inputs", empty_array);
+    const json& outputs = member(item, "outputs", empty_array);
+    const json& config = member(item, "config", empty_object);
+    if (!inputs.is_array() || !outputs.is_array() || !config.is_object()) {
+        throw std::invalid_argument(
+            where("'inputs' and 'outputs' must be lists and 'config' an object"));
+    }
+    for (const auto& input : inputs) {
+        if (!input.is_object() || !input.contains("stream") || !input["stream"].is_string()) {
+            throw std::invalid_argument(where("every input needs a 'stream' string"));
+        }
+        subscription sub{input["stream"].get<std::string>(), grouping::shuffle};
+        const auto by = input.value("grouping", std::string("shuffle"));
+        if (by == "key") {
+            sub.by = grouping::key;
+        } else if (by == "broadcast") {
+            sub.by = grouping::broadcast;
+        } else if (by != "shuffle") {
+            throw std::invalid_argument(
+                where("grouping '" + by + "' is not one of key, shuffle, broadcast"));
+        }
+        entry.inputs.push_back(std::move(sub));
+    }
+    for (const auto& output : outputs) {
+        if (!output.is_string()) {
+            throw std::invalid_argument(where("'outputs' must be a list of stream names"));
+        }
+        entry.outputs.push_back(output.get<std::string>());
+    }
+    const auto delivery = item.value("delivery", std::string("at_most_once"));
+    if (delivery == "at_most_once") {
+        entry.delivery = delivery_mode::at_most_once;
+    } else if (delivery == "at_least_once") {
+        entry.delivery = delivery_mode::at_least_once;
+    } else if (delivery == "exactly_once") {
+        entry.delivery = delivery_mode::exactly_once;
+    } else {
+        throw std::invalid_argument(where("delivery '" + delivery +
+                                          "' is not one of at_most_once, at_least_once, "
+                                          "exactly_once"));
+    }
+    for (const auto& [key, value] : config.items()) {
+        if (!value.is_string()) {
+            throw std::invalid_argument(where("config '" + key + "' must be a string"));
+        }
+        entry.config.emplace(key, value.get<std::string>());
+    }
+    const json& endpoints = member(item, "endpoints", empty_array);
+    if (!endpoints.is_array() || endpoints.size() != entry.instances) {
+        throw std::invalid_argument(
+            where(fmt::format("'endpoints' must list one address per instance ({})",
+                              entry.instances)));
+    }
+    for (const auto& address : endpoints) {
+        if (!address.is_string()) {
+            throw std::invalid_argument(where("every endpoint must be a string"));
+        }
+        auto parsed = transport::endpoint::parse(address.get<std::string>());
+        if (!parsed) {
+            throw std::invalid_argument(where(parsed.error().message));
+        }
+        entry.endpoints.push_back(std::move(*parsed));
+    }
+    return entry;
+}
+
+}  // namespace
+
+executor_result<topology_document> parse_topology(std::string_view json_text) {
+    const auto parsed = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+        return fail(executor_errc::bad_topology, "topology: not a JSON object");
+    }
+    topology_document topology;
+    try {
+        const auto epoch = parsed.value("epoch", json(0u));
+        if (!epoch.is_number_unsigned()) {
+            return fail(executor_errc::bad_topology, "topology: 'epoch' must be an integer >= 0");
+        }
+        topology.epoch = topology_epoch(epoch.get<std::uint64_t>());
+        const auto groups = parsed.value("max_key_groups", json(4096u));
+        if (!groups.is_number_unsigned() || groups.get<std::uint64_t>() == 0 ||
+            groups.get<std::uint64_t>() > (1u << 20)) {
+            return fail(executor_errc::bad_topology,
+                        "topology: 'max_key_groups' must be an integer from 1 to 1048576");
+        }
+        topology.max_key_groups = groups.get<std::uint32_t>();
+        const json& computations = member(parsed, "computations", empty_array);
+        if (!computations.is_array() || computations.empty()) {
+            return fail(executor_errc::bad_topology,
+                        "topology: 'computations' must be a non-empty list");
+        }
+        std::set<std::string> names;
+        std::set<std::string> addresses;
+        for (std::size_t i = 0; i < computations.size(); ++i) {
+            auto entry = read_computation(computations[i], i);
+            if (!names.insert(entry.name).second) {
+                return fail(executor_errc::bad_topology,
+                            "topology: computation '{}' appears twice", entry.name);
+            }
+            for (const auto& address : entry.endpoints) {
+                if (!addresses.insert(address.to_string()).second &&
+                    !(address.type == transport::endpoint::kind::tcp && address.port == 0)) {
+                    return fail(executor_errc::bad_topology,
+                                "topology: computation '{}': endpoint {} is used twice",
+                                entry.name, address.to_string());
+                }
+            }
+            topology.computations.push_back(std::move(entry));
+        }
+    } catch (const std::exception& e) {
+        // nlohmann's type errors on a field of the wrong type, and our own.
+        return fail(executor_errc::bad_topology, "topology: {}", e.what());
+    }
+    return topology;
+}
+
+std::string to_json(const topology_document& topology) {
+    json computations = json::array();
+    for (const auto& entry : topology.computations) {
+        json item;
+        item["name"] = entry.name;
+        item["run"] = entry.builtin.empty()
+                          ? json{{"library", entry.library}, {"class", entry.class_name}}
+                          : json{{"builtin", entry.builtin}};
+        item["instances"] = entry.instances;
+        json inputs = json::array();
+        for (const auto& sub : entry.inputs) {
+            inputs.push_back({{"stream", sub.stream}, {"grouping", to_string(sub.by)}});
+        }
+        item["inputs"] = inputs;
+        item["outputs"] = entry.outputs;
+        item["delivery"] = to_string(entry.delivery);
+        item["config"] = json(entry.config);
+        json endpoints = json::array();
+        for (const auto& address : entry.endpoints) {
+            endpoints.push_back(address.to_string());
+        }
+        item["endpoints"] = endpoints;
+        computations.push_back(std::move(item));
+    }
+    return json{{"epoch", topology.epoch.value()},
+                {"max_key_groups", topology.max_key_groups},
+                {"computations", computations}}
+        .dump(2);
+}
+
+}  // namespace eddy::executor

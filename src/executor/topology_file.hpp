@@ -1,0 +1,76 @@
+#pragma once
+
+// The topology an executor runs in, as a JSON document: every computation
+// (how to run it, how many instances, what it reads and writes, its delivery
+// mode and configuration) and where each instance listens. Every executor of
+// a topology reads the same document and finds itself in it by computation
+// name and instance index; the global instance ids follow the document's
+// order (the computations' instances numbered one after another).
+//
+// Until the coordinator exists this comes from a file written by a launcher;
+// the coordinator will push the same document to running executors, which
+// swap their routing tables without restarting (admin `PUT /topology`).
+//
+//     {"epoch": 1, "max_key_groups": 4096, "computations": [
+//        {"name": "splitter", "run": {"library": "libwordcount.so", "class": "splitter"},
+//         "instances": 2, "inputs": [{"stream": "sentences", "grouping": "shuffle"}],
+//         "outputs": ["words"], "delivery": "at_most_once", "config": {},
+//         "endpoints": ["unix:/run/eddy/splitter-0.sock", "tcp://127.0.0.1:7002"]}]}
+//
+// Threading: pure functions.
+
+#include "base/error.hpp"
+#include "base/strong_id.hpp"
+#include "transport/endpoint.hpp"
+
+#include <eddy/computation.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eddy::executor {
+
+enum class executor_errc {
+    bad_topology,    // the topology document is malformed or inconsistent
+    not_in_topology, // this executor's computation or instance is not in it
+    start_failed,    // the computation could not be made or its address bound
+};
+
+template <class T>
+using executor_result = eddy::result<T, executor_errc>;
+
+enum class delivery_mode { at_most_once, at_least_once, exactly_once };
+
+struct computation_entry {
+    std::string name;
+    std::string builtin;     // a built-in computation, or
+    std::string library;     // a shared library and
+    std::string class_name;  // the class it exports
+    std::uint32_t instances = 1;
+    std::vector<subscription> inputs;
+    std::vector<std::string> outputs;
+    delivery_mode delivery = delivery_mode::at_most_once;
+    std::map<std::string, std::string, std::less<>> config;
+    std::vector<transport::endpoint> endpoints;  // one per instance
+};
+
+struct topology_document {
+    topology_epoch epoch;
+    std::uint32_t max_key_groups = 4096;
+    std::vector<computation_entry> computations;
+};
+
+// Parses and checks a topology document: names, groupings, delivery modes,
+// one endpoint per instance, no duplicate computation or endpoint. The error
+// names the computation and the field.
+[[nodiscard]] executor_result<topology_document> parse_topology(std::string_view json_text);
+
+// The document as JSON (what parse_topology reads back unchanged).
+[[nodiscard]] std::string to_json(const topology_document& topology);
+
+[[nodiscard]] std::string_view to_string(delivery_mode mode);
+
+}  // namespace eddy::executor
