@@ -4,7 +4,6 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-
 #include <openssl/crypto.h>
 
 namespace eddy::executor {
@@ -22,7 +21,9 @@ bool same_secret(std::string_view given, std::string_view expected) {
 admin_server::admin_server(admin_routes routes, std::string token)
     : _routes(std::move(routes)), _token(std::move(token)) {}
 
-admin_server::~admin_server() { stop(); }
+admin_server::~admin_server() {
+    stop();
+}
 
 executor_result<int> admin_server::start(const std::string& host, int port) {
     if (_token.empty()) {
@@ -37,8 +38,7 @@ executor_result<int> admin_server::start(const std::string& host, int port) {
             !same_secret(std::string_view(header).substr(scheme.size()), _token)) {
             res.status = 401;
             res.set_header("WWW-Authenticate", "Bearer");
-            res.set_content("{\"error\":\"missing or wrong bearer token\"}\n",
-                            "application/json");
+            res.set_content("{\"error\":\"missing or wrong bearer token\"}\n", "application/json");
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;

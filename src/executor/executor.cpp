@@ -1,9 +1,8 @@
 #include "executor.hpp"
 
-#include "metrics.hpp"
-
 #include "base/log.hpp"
 #include "connectors/builtin.hpp"
+#include "metrics.hpp"
 #include "runtime/producer.hpp"
 #include "state/memory_state_store.hpp"
 
@@ -106,9 +105,10 @@ void executor::start() {
     _position = static_cast<std::size_t>(found - _topology.computations.begin());
     const computation_entry& me = *found;
     if (_options.index >= me.instances) {
-        throw std::runtime_error(fmt::format("computation '{}' has {} instances; there is no "
-                                             "instance {}",
-                                             me.name, me.instances, _options.index));
+        throw std::runtime_error(
+            fmt::format("computation '{}' has {} instances; there is no "
+                        "instance {}",
+                        me.name, me.instances, _options.index));
     }
 
     // The computation itself: a built-in by name, or a class from a library.
@@ -193,8 +193,7 @@ void executor::start() {
         write_atomically(_options.admin_port_file, std::to_string(*admin_port) + "\n");
     }
     eddy::log().info("{}[{}] (instance {}) listening on {}, admin on {}:{}", me.name,
-                     _options.index, _self, bound->to_string(), _options.admin_host,
-                     *admin_port);
+                     _options.index, _self, bound->to_string(), _options.admin_host, *admin_port);
 }
 
 void executor::build_task() {
@@ -204,8 +203,8 @@ void executor::build_task() {
     _settings = std::make_unique<runtime::instance_settings>(runtime::instance_settings{
         me.name, _self, _options.index, me.instances, _topology.max_key_groups,
         /*max_retries=*/2, &_config, &_clock});
-    runtime::output_channels channels(_self, *_transport, _options.batch_records,
-                                      layout.downstream, _counters);
+    runtime::output_channels channels(_self, *_transport, _options.batch_records, layout.downstream,
+                                      _counters);
     const auto watermarks = _shape == runtime::instance_shape::consumer
                                 ? runtime::watermark_source::input
                                 : runtime::watermark_source::produced_times;

@@ -17,8 +17,6 @@
 #include "admin_server.hpp"
 #include "inbound_router.hpp"
 #include "network_transport.hpp"
-#include "topology_file.hpp"
-
 #include "runtime/computation_loader.hpp"
 #include "runtime/inbound_queue.hpp"
 #include "runtime/instance_counters.hpp"
@@ -26,28 +24,28 @@
 #include "runtime/instance_task.hpp"
 #include "runtime/routing_table.hpp"
 #include "runtime/topology_plan.hpp"
+#include "topology_file.hpp"
 #include "transport/io_loop.hpp"
 #include "transport/server.hpp"
-
 #include <eddy/clock.hpp>
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 namespace eddy::executor {
 
 struct executor_options {
-    std::string topology_path;     // the topology document (JSON)
-    std::string computation;       // which computation this executor runs
-    std::uint32_t index = 0;       // which of its instances
+    std::string topology_path;  // the topology document (JSON)
+    std::string computation;    // which computation this executor runs
+    std::uint32_t index = 0;    // which of its instances
     std::string admin_host = "127.0.0.1";
-    int admin_port = 0;            // 0: any free port
-    std::string admin_port_file;   // written with the admin port once it listens; may be empty
-    std::string admin_token;       // required by every admin request; must not be empty
+    int admin_port = 0;           // 0: any free port
+    std::string admin_port_file;  // written with the admin port once it listens; may be empty
+    std::string admin_token;      // required by every admin request; must not be empty
     // Records per outgoing batch. Default 512.
     std::size_t batch_records = 512;
     // Credit granted to each upstream channel, in bytes. Default 4 MiB.
@@ -78,7 +76,8 @@ private:
     [[nodiscard]] bool drive_timer_source();
     // Stops accepting input and processes what already arrived.
     void drain_input();
-    [[nodiscard]] runtime::inbound_queue::deadline wait_deadline(std::chrono::microseconds cap) const;
+    [[nodiscard]] runtime::inbound_queue::deadline wait_deadline(
+        std::chrono::microseconds cap) const;
     // Applies a topology document accepted by the admin server (instance thread).
     void apply_pending_topology();
     [[nodiscard]] std::string render_metrics() const;

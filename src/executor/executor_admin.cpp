@@ -2,10 +2,9 @@
 // replacement (accepted on the admin thread, applied on the instance thread
 // between batches).
 
+#include "base/log.hpp"
 #include "executor.hpp"
 #include "metrics.hpp"
-
-#include "base/log.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -56,8 +55,7 @@ std::string executor::render_metrics() const {
                  static_cast<double>(dropped));
     page.gauge("eddy_queue_depth_batches", "Batches waiting in the inbound queue",
                static_cast<double>(_queue.size()));
-    page.counter("eddy_blocked_on_credit_seconds_total",
-                 "Time spent waiting for downstream credit",
+    page.counter("eddy_blocked_on_credit_seconds_total", "Time spent waiting for downstream credit",
                  static_cast<double>(blocked_nanos) / 1e9);
     page.counter("eddy_timers_fired_total", "Timers fired",
                  static_cast<double>(_counters.timers_fired.load()));

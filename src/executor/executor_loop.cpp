@@ -2,9 +2,8 @@
 // how it ends (end of input: finish and end the streams downstream; a stop:
 // drain what arrived, flush, and say goodbye without ending the streams).
 
-#include "executor.hpp"
-
 #include "base/log.hpp"
+#include "executor.hpp"
 
 #include <algorithm>
 
@@ -55,8 +54,8 @@ int executor::run() {
     }
     _finished = true;
     eddy::log().info("{}[{}]: {} after {} records in, {} out", _settings->computation,
-                     _options.index, ended ? "finished" : "stopped",
-                     _counters.records_in.load(), _counters.records_out.load());
+                     _options.index, ended ? "finished" : "stopped", _counters.records_in.load(),
+                     _counters.records_out.load());
     return 0;
 }
 

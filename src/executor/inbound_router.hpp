@@ -16,8 +16,8 @@
 // thread; counters from any.
 
 #include "runtime/batch_pool.hpp"
-#include "runtime/routing_table.hpp"
 #include "runtime/inbound_queue.hpp"
+#include "runtime/routing_table.hpp"
 #include "transport/server.hpp"
 #include "wire/messages.hpp"
 #include "wire/record_batch.hpp"

@@ -1,15 +1,14 @@
 // eddy-executor: hosts one instance of one computation. Started by an agent
 // (or a test's launcher) with the topology document and its place in it.
 
+#include "base/log.hpp"
 #include "executor.hpp"
 
-#include "base/log.hpp"
-
 #include <CLI/CLI.hpp>
-
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -68,16 +67,18 @@ int main(int argc, char** argv) {
         }
         eddy::executor::executor executor(options);
         executor.start();
+        std::atomic<bool> exiting{false};
         std::thread signal_thread([&] {
             int received = 0;
             sigwait(&signals, &received);
-            if (received != 0) {
+            if (!exiting.load()) {
                 eddy::log().info("signal {}: draining", received);
                 executor.stop();
             }
         });
         const int code = executor.run();
         // Wake the signal thread if no signal came.
+        exiting.store(true);
         pthread_kill(signal_thread.native_handle(), SIGTERM);
         signal_thread.join();
         return code;

@@ -33,7 +33,8 @@ void network_transport::ensure_channel(const peer& to) {
     identity.receiver = to.id;
     std::lock_guard lock(_channels_mu);
     auto& made = _channels[to.id];
-    made.link = transport::outbound_channel::create(_loop, to.address, std::move(identity), _outbound);
+    made.link =
+        transport::outbound_channel::create(_loop, to.address, std::move(identity), _outbound);
     made.link->start();
 }
 
@@ -47,7 +48,9 @@ void network_transport::close(wire::goodbye_reason reason, std::chrono::millisec
     }
 }
 
-std::unique_ptr<runtime::record_batch> network_transport::acquire() { return _pool.take(); }
+std::unique_ptr<runtime::record_batch> network_transport::acquire() {
+    return _pool.take();
+}
 
 std::int64_t network_transport::send(instance_id destination,
                                      std::unique_ptr<runtime::record_batch> batch) {
@@ -72,7 +75,9 @@ std::int64_t network_transport::send(instance_id destination,
         const std::string_view stream = batch->stream(first);
         wire::record_batch_writer writer(frames, _max_frame_bytes);
         const std::size_t frame_start = frames.size();
-        writer.begin({.stream = stream, .sender = _self.sender, .epoch = _self.epoch,
+        writer.begin({.stream = stream,
+                      .sender = _self.sender,
+                      .epoch = _self.epoch,
                       .sequence = sequence_number(to.next_sequence),
                       .base_time = batch->at(first).time});
         std::size_t i = first;

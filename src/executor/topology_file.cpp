@@ -10,9 +10,12 @@ using json = nlohmann::json;
 
 std::string_view to_string(delivery_mode mode) {
     switch (mode) {
-        case delivery_mode::at_most_once: return "at_most_once";
-        case delivery_mode::at_least_once: return "at_least_once";
-        case delivery_mode::exactly_once: return "exactly_once";
+        case delivery_mode::at_most_once:
+            return "at_most_once";
+        case delivery_mode::at_least_once:
+            return "at_least_once";
+        case delivery_mode::exactly_once:
+            return "exactly_once";
     }
     return "unknown";
 }
@@ -21,9 +24,12 @@ namespace {
 
 std::string_view to_string(grouping g) {
     switch (g) {
-        case grouping::key: return "key";
-        case grouping::shuffle: return "shuffle";
-        case grouping::broadcast: return "broadcast";
+        case grouping::key:
+            return "key";
+        case grouping::shuffle:
+            return "shuffle";
+        case grouping::broadcast:
+            return "broadcast";
     }
     return "unknown";
 }
@@ -121,9 +127,8 @@ computation_entry read_computation(const json& item, std::size_t position) {
     }
     const json& endpoints = member(item, "endpoints", empty_array);
     if (!endpoints.is_array() || endpoints.size() != entry.instances) {
-        throw std::invalid_argument(
-            where(fmt::format("'endpoints' must list one address per instance ({})",
-                              entry.instances)));
+        throw std::invalid_argument(where(
+            fmt::format("'endpoints' must list one address per instance ({})", entry.instances)));
     }
     for (const auto& address : endpoints) {
         if (!address.is_string()) {
@@ -169,15 +174,15 @@ executor_result<topology_document> parse_topology(std::string_view json_text) {
         for (std::size_t i = 0; i < computations.size(); ++i) {
             auto entry = read_computation(computations[i], i);
             if (!names.insert(entry.name).second) {
-                return fail(executor_errc::bad_topology,
-                            "topology: computation '{}' appears twice", entry.name);
+                return fail(executor_errc::bad_topology, "topology: computation '{}' appears twice",
+                            entry.name);
             }
             for (const auto& address : entry.endpoints) {
                 if (!addresses.insert(address.to_string()).second &&
                     !(address.type == transport::endpoint::kind::tcp && address.port == 0)) {
                     return fail(executor_errc::bad_topology,
-                                "topology: computation '{}': endpoint {} is used twice",
-                                entry.name, address.to_string());
+                                "topology: computation '{}': endpoint {} is used twice", entry.name,
+                                address.to_string());
                 }
             }
             topology.computations.push_back(std::move(entry));

@@ -22,7 +22,6 @@
 #include "base/error.hpp"
 #include "base/strong_id.hpp"
 #include "transport/endpoint.hpp"
-
 #include <eddy/computation.hpp>
 
 #include <cstdint>
@@ -34,9 +33,9 @@
 namespace eddy::executor {
 
 enum class executor_errc {
-    bad_topology,    // the topology document is malformed or inconsistent
-    not_in_topology, // this executor's computation or instance is not in it
-    start_failed,    // the computation could not be made or its address bound
+    bad_topology,     // the topology document is malformed or inconsistent
+    not_in_topology,  // this executor's computation or instance is not in it
+    start_failed,     // the computation could not be made or its address bound
 };
 
 template <class T>

@@ -1,0 +1,49 @@
+// Computations the integration tests load into executors by class name.
+
+#include <eddy/computation.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace {
+
+std::int64_t config_integer(eddy::context& ctx, std::string_view name, std::int64_t fallback) {
+    const auto value = ctx.config(name);
+    return value ? std::stoll(std::string(*value)) : fallback;
+}
+
+// A sink that spends `spin_nanos` of CPU on every record: the slow receiver
+// the backpressure test needs. Produces nothing; its executor counts records.
+class slow_sink final : public eddy::computation {
+public:
+    eddy::metadata metadata() const override { return {.name = "slow_sink"}; }
+    void init(eddy::context& ctx) override { _spin = config_integer(ctx, "spin_nanos", 1000); }
+    void process_record(eddy::context&, const eddy::record&) override {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(_spin);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+    }
+
+private:
+    std::int64_t _spin = 0;
+};
+
+// Sends every record on, unchanged, to the stream configured as `output`.
+class passthrough final : public eddy::computation {
+public:
+    eddy::metadata metadata() const override { return {.name = "passthrough"}; }
+    void init(eddy::context& ctx) override {
+        _output = std::string(ctx.config("output").value_or("out"));
+    }
+    void process_record(eddy::context& ctx, const eddy::record& r) override {
+        ctx.produce(_output, r.key, r.value, r.time);
+    }
+
+private:
+    std::string _output;
+};
+
+}  // namespace
+
+EDDY_EXPORT_COMPUTATION(slow_sink)
+EDDY_EXPORT_COMPUTATION(passthrough)
