@@ -3,6 +3,7 @@
 #include <eddy/computation.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -13,12 +14,26 @@ std::int64_t config_integer(eddy::context& ctx, std::string_view name, std::int6
 }
 
 // A sink that spends `spin_nanos` of CPU on every record: the slow receiver
-// the backpressure test needs. Produces nothing; its executor counts records.
+// the backpressure test needs. Produces nothing. When `count_file` is set it
+// writes how many records it saw there when it is destroyed (at the
+// executor's exit), so a test can check nothing was lost.
 class slow_sink final : public eddy::computation {
 public:
     eddy::metadata metadata() const override { return {.name = "slow_sink"}; }
-    void init(eddy::context& ctx) override { _spin = config_integer(ctx, "spin_nanos", 1000); }
+    ~slow_sink() override {
+        if (!_count_file.empty()) {
+            std::ofstream(_count_file) << _records << "\n";
+        }
+    }
+    void init(eddy::context& ctx) override {
+        _spin = config_integer(ctx, "spin_nanos", 1000);
+        _count_file = std::string(ctx.config("count_file").value_or(""));
+    }
     void process_record(eddy::context&, const eddy::record&) override {
+        ++_records;
+        if (_spin == 0) {
+            return;
+        }
         const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(_spin);
         while (std::chrono::steady_clock::now() < until) {
         }
@@ -26,6 +41,8 @@ public:
 
 private:
     std::int64_t _spin = 0;
+    std::int64_t _records = 0;
+    std::string _count_file;
 };
 
 // Sends every record on, unchanged, to the stream configured as `output`.
