@@ -64,10 +64,10 @@ struct computation_stats {
     std::uint64_t records_in = 0;
     std::uint64_t records_out = 0;
     std::uint64_t timers_fired = 0;
-    std::uint64_t failures = 0;       // callback invocations that threw
-    std::uint64_t dead_letters = 0;   // records or timers given up after retries
-    std::uint64_t blocked_nanos = 0;  // time producers spent waiting for queue room
-    std::uint64_t queued_batches = 0; // batches waiting in the inbound queues now
+    std::uint64_t failures = 0;        // callback invocations that threw
+    std::uint64_t dead_letters = 0;    // records or timers given up after retries
+    std::uint64_t blocked_nanos = 0;   // time producers spent waiting for queue room
+    std::uint64_t queued_batches = 0;  // batches waiting in the inbound queues now
 };
 
 // The records of one stream, as seen by a collector. Thread-safe.

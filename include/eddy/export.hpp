@@ -19,8 +19,8 @@ class computation;
 
 #define EDDY_ABI_VERSION 1
 
-#define EDDY_EXPORT_COMPUTATION(class_name)                                         \
-    extern "C" __attribute__((visibility("default"))) ::eddy::computation*         \
-        eddy_v1_create_##class_name() {                                            \
-        return new class_name();                                                   \
+#define EDDY_EXPORT_COMPUTATION(class_name)                                          \
+    extern "C" __attribute__((                                                       \
+        visibility("default"))) ::eddy::computation* eddy_v1_create_##class_name() { \
+        return new class_name();                                                     \
     }

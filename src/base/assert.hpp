@@ -12,10 +12,10 @@ namespace eddy::detail {
                                    std::string_view message);
 }  // namespace eddy::detail
 
-#define EDDY_ASSERT(condition, ...)                                                     \
-    do {                                                                                \
-        if (__builtin_expect(!(condition), 0)) {                                        \
-            ::eddy::detail::assertion_failed(#condition, __FILE__, __LINE__,            \
-                                             ::std::string_view{"" __VA_ARGS__});       \
-        }                                                                               \
+#define EDDY_ASSERT(condition, ...)                                               \
+    do {                                                                          \
+        if (__builtin_expect(!(condition), 0)) {                                  \
+            ::eddy::detail::assertion_failed(#condition, __FILE__, __LINE__,      \
+                                             ::std::string_view{"" __VA_ARGS__}); \
+        }                                                                         \
     } while (0)

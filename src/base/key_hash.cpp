@@ -4,6 +4,8 @@
 
 namespace eddy {
 
-std::uint64_t key_hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+std::uint64_t key_hash(std::string_view key) {
+    return XXH3_64bits(key.data(), key.size());
+}
 
 }  // namespace eddy

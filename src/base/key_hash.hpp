@@ -24,8 +24,8 @@ inline constexpr std::uint32_t default_max_key_groups = 4096;
 [[nodiscard]] inline std::uint32_t instance_for_key_group(key_group group,
                                                           std::uint32_t max_key_groups,
                                                           std::uint32_t instances) {
-    return static_cast<std::uint32_t>(
-        (static_cast<std::uint64_t>(group.value()) * instances) / max_key_groups);
+    return static_cast<std::uint32_t>((static_cast<std::uint64_t>(group.value()) * instances) /
+                                      max_key_groups);
 }
 
 // The first key group owned by instance `index` of `instances`.
