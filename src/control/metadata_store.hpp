@@ -1,0 +1,115 @@
+#pragma once
+
+// The coordinator's metadata: a tree of small nodes addressed by paths
+// ("/computations/counter", "/instances/7"), each holding bytes and a
+// version. Two implementations sit behind this one interface: the embedded
+// store of local mode (in memory, persisted under the state directory) and
+// ZooKeeper in cluster mode. So the interface has ZooKeeper's shape:
+//
+//   - versions and compare-and-set: `set` and `remove` take the version the
+//     caller read (or any_version); a stale one fails with `bad_version`, so
+//     two writers never overwrite each other unknowingly;
+//   - ephemeral nodes: they belong to the session that created them and
+//     vanish when it ends (an agent's liveness);
+//   - watches: a callback when a node's data or children change, so every
+//     dynamic change is pushed, not polled.
+//
+//     auto made = store.create("/computations/counter", manifest_json, node_kind::persistent);
+//     auto node = store.get("/computations/counter");            // {data, version}
+//     auto ok = store.set("/computations/counter", updated, node->version);
+//
+// Paths are absolute, '/'-separated, without a trailing slash; a node's
+// parent must exist before it is created ("/" always exists).
+// Threading: every method is safe from any thread; watch callbacks run on a
+// thread of the store's (never under the caller's locks) and must not block.
+
+#include "base/error.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eddy::control {
+
+enum class metadata_errc {
+    no_node,       // the path does not exist
+    node_exists,   // create on an existing path
+    bad_version,   // compare-and-set lost: the node changed since it was read
+    not_empty,     // remove of a node that has children
+    bad_path,      // not an absolute path, empty segment, trailing slash
+    no_parent,     // create under a missing parent
+    unavailable,   // the store cannot be reached or written (disk, connection)
+};
+
+template <class T>
+using metadata_result = eddy::result<T, metadata_errc>;
+
+enum class node_kind {
+    persistent,  // lives until removed
+    ephemeral,   // removed when the creating session ends
+};
+
+inline constexpr std::int64_t any_version = -1;
+
+struct node {
+    std::string data;
+    std::int64_t version = 0;  // 0 when created, +1 on every set
+};
+
+enum class watch_event {
+    data_changed,      // set
+    children_changed,  // a child created or removed
+    removed,           // the node itself was removed
+};
+
+using watch_callback = std::function<void(std::string_view path, watch_event event)>;
+
+// Cancels its watch when destroyed.
+class watch_handle {
+public:
+    watch_handle() = default;
+    explicit watch_handle(std::function<void()> cancel) : _cancel(std::move(cancel)) {}
+    watch_handle(watch_handle&&) noexcept = default;
+    watch_handle& operator=(watch_handle&&) noexcept = default;
+    watch_handle(const watch_handle&) = delete;
+    watch_handle& operator=(const watch_handle&) = delete;
+    ~watch_handle() {
+        if (_cancel) {
+            _cancel();
+        }
+    }
+
+private:
+    std::function<void()> _cancel;
+};
+
+class metadata_store {
+public:
+    virtual ~metadata_store() = default;
+
+    [[nodiscard]] virtual metadata_result<node> get(std::string_view path) = 0;
+    // Creates `path` with `data`; returns its version (0).
+    [[nodiscard]] virtual metadata_result<std::int64_t> create(std::string_view path,
+                                                               std::string_view data,
+                                                               node_kind kind) = 0;
+    // Replaces the data if the node's version is `expected` (or any_version);
+    // returns the new version.
+    [[nodiscard]] virtual metadata_result<std::int64_t> set(std::string_view path,
+                                                            std::string_view data,
+                                                            std::int64_t expected) = 0;
+    [[nodiscard]] virtual metadata_result<void> remove(std::string_view path,
+                                                       std::int64_t expected) = 0;
+    // The names (not paths) of the node's children, sorted.
+    [[nodiscard]] virtual metadata_result<std::vector<std::string>> children(
+        std::string_view path) = 0;
+    // Calls `callback` on every change of `path` (its data, its children, or
+    // its removal) until the handle is destroyed. Watches are persistent
+    // (unlike ZooKeeper's one-shot watches; the ZooKeeper implementation
+    // re-arms them).
+    [[nodiscard]] virtual watch_handle watch(std::string_view path, watch_callback callback) = 0;
+};
+
+}  // namespace eddy::control
