@@ -5,7 +5,7 @@ BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all setup configure build test check demo bench lint format clean
+.PHONY: all setup configure build install test check demo bench lint format clean
 
 all: build
 
@@ -19,6 +19,11 @@ configure: setup $(BUILD)/build.ninja
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# eddy and eddy-executor into $(PREFIX)/bin when PREFIX is given, else into
+# the configured CMAKE_INSTALL_PREFIX.
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 # Every test: unit, integration, e2e, sdk, chaos.
 test: build
