@@ -38,8 +38,8 @@ constexpr std::array<std::string_view, 3> builtins{"generator", "stdout", "file"
 class computation_reader {
 public:
     computation_reader(const YAML::Node& item, std::size_t position, const fs::path& base_dir,
-                       problem_log& log)
-        : _item(item), _base_dir(base_dir), _log(log) {
+                       library_check check, problem_log& log)
+        : _item(item), _base_dir(base_dir), _check(check), _log(log) {
         const auto name = item["name"];
         _owner = name.IsDefined() && name.IsScalar() && !name.Scalar().empty()
                      ? fmt::format("computation '{}': ", name.Scalar())
@@ -135,6 +135,8 @@ private:
             const auto status = fs::status(_spec.library, ec);
             if (path->empty()) {
                 problem(node, "'library' must name a shared library");
+            } else if (_check == library_check::skip) {
+                // The libraries travel with the request (a deploy through the API).
             } else if (!fs::exists(status)) {
                 problem(node, "library '{}' does not exist (looked for {})", *path,
                         _spec.library.string());
@@ -369,14 +371,15 @@ private:
 
     const YAML::Node& _item;
     const fs::path& _base_dir;
+    const library_check _check;
     problem_log& _log;
     std::string _owner;
     computation_spec _spec;
 };
 
 // One YAML document: a `computations:` list, or one computation.
-void read_document(const YAML::Node& document, const fs::path& base_dir, problem_log& log,
-                   std::vector<std::pair<computation_spec, YAML::Mark>>& out) {
+void read_document(const YAML::Node& document, const fs::path& base_dir, library_check check,
+                   problem_log& log, std::vector<std::pair<computation_spec, YAML::Mark>>& out) {
     if (document.IsNull()) {
         return;
     }
@@ -388,7 +391,7 @@ void read_document(const YAML::Node& document, const fs::path& base_dir, problem
         return;
     }
     if (!document["computations"].IsDefined()) {
-        out.emplace_back(computation_reader(document, out.size(), base_dir, log).read(),
+        out.emplace_back(computation_reader(document, out.size(), base_dir, check, log).read(),
                          document.Mark());
         return;
     }
@@ -404,7 +407,7 @@ void read_document(const YAML::Node& document, const fs::path& base_dir, problem
                     out.size() + 1, describe(item));
             continue;
         }
-        out.emplace_back(computation_reader(item, out.size(), base_dir, log).read(), item.Mark());
+        out.emplace_back(computation_reader(item, out.size(), base_dir, check, log).read(), item.Mark());
     }
 }
 
@@ -439,7 +442,7 @@ std::string_view to_string(grouping by) {
     return "unknown";
 }
 
-manifest_result parse_manifest(std::string_view text, const fs::path& file) {
+manifest_result parse_manifest(std::string_view text, const fs::path& file, library_check check) {
     problem_log log(file.string());
     std::vector<YAML::Node> documents;
     try {
@@ -451,7 +454,7 @@ manifest_result parse_manifest(std::string_view text, const fs::path& file) {
     }
     std::vector<std::pair<computation_spec, YAML::Mark>> read;
     for (const auto& document : documents) {
-        read_document(document, file.parent_path(), log, read);
+        read_document(document, file.parent_path(), check, log, read);
     }
     if (read.empty() && log.empty()) {
         log.add(YAML::Mark::null_mark(), "the manifest describes no computations");

@@ -89,11 +89,18 @@ struct manifest_errors {
 
 using manifest_result = tl::expected<manifest, manifest_errors>;
 
+// Whether parsing looks for the libraries a manifest names on this machine.
+enum class library_check {
+    must_exist,  // each library must be a regular file (relative to the manifest)
+    skip,        // the libraries arrive with the request (a deploy through the API)
+};
+
 // Parses the manifest `text`. `file` names it in error messages and is the
 // base of relative library paths (its directory; the current directory when
 // it has none).
 [[nodiscard]] manifest_result parse_manifest(std::string_view text,
-                                             const std::filesystem::path& file);
+                                             const std::filesystem::path& file,
+                                             library_check check = library_check::must_exist);
 
 // Reads `file` and parses it; an unreadable file is a problem like any other.
 [[nodiscard]] manifest_result parse_manifest_file(const std::filesystem::path& file);

@@ -63,12 +63,14 @@ time_micros watermark_delay(const computation_entry& entry) {
     return delay;
 }
 
-// How many instance ids come before computation `position`, and the endpoint
-// of every global instance id.
-std::vector<transport::endpoint> endpoints_by_instance(const topology_document& topology) {
-    std::vector<transport::endpoint> all;
+// The endpoint of every instance id.
+std::map<instance_id, transport::endpoint> endpoints_by_instance(
+    const topology_document& topology) {
+    std::map<instance_id, transport::endpoint> all;
     for (const auto& entry : topology.computations) {
-        all.insert(all.end(), entry.endpoints.begin(), entry.endpoints.end());
+        for (std::uint32_t n = 0; n < entry.instances; ++n) {
+            all.emplace(entry.ids[n], entry.endpoints[n]);
+        }
     }
     return all;
 }
@@ -128,24 +130,15 @@ void executor::start() {
     }
     const bool polled = dynamic_cast<source*>(_user.get()) != nullptr;
 
-    std::vector<runtime::planned_computation> planned;
-    for (std::size_t c = 0; c < _topology.computations.size(); ++c) {
-        const auto& entry = _topology.computations[c];
-        planned.push_back({{entry.name, entry.inputs, entry.outputs},
-                           entry.instances,
-                           c == _position && polled,
-                           runtime::name_check::user});
-    }
     try {
-        _plan = runtime::plan_topology(planned, _topology.max_key_groups);
+        _plan = plan_topology_for(_topology, me.name, polled, _position);
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(std::string("topology: ") + e.what());
     }
     const auto& layout = _plan.computations[_position];
     _shape = layout.shape;
-    _self = instance_id(layout.first.value() + _options.index);
-    _routes = std::make_unique<runtime::routing_table_holder>(
-        std::make_shared<runtime::routing_table>(*_plan.routes));
+    _self = me.ids[_options.index];
+    _routes = std::make_unique<runtime::routing_table_holder>(_plan.routes);
 
     // Receiving: only from this instance's upstream instances.
     _router = std::make_unique<inbound_router>(
@@ -163,7 +156,7 @@ void executor::start() {
     const auto addresses = endpoints_by_instance(_topology);
     std::vector<network_transport::peer> downstream;
     for (const instance_id to : layout.downstream) {
-        downstream.push_back({to, addresses[to.value()]});
+        downstream.push_back({to, addresses.at(to)});
     }
     transport::outbound_options outbound;
     outbound.disconnected = me.delivery == delivery_mode::at_most_once

@@ -30,6 +30,7 @@
 #include <eddy/clock.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,15 @@ private:
         std::chrono::microseconds cap) const;
     // Applies a topology document accepted by the admin server (instance thread).
     void apply_pending_topology();
+    // This computation's plan in `topology` (throws std::invalid_argument).
+    [[nodiscard]] runtime::topology_plan plan_for(const topology_document& topology,
+                                                  std::size_t& position) const {
+        return plan_topology_for(topology, _settings->computation,
+                                 _shape == runtime::instance_shape::polled_source, position);
+    }
+    [[nodiscard]] static runtime::topology_plan plan_topology_for(
+        const topology_document& topology, std::string_view computation, bool polled,
+        std::size_t& position);
     [[nodiscard]] std::string render_metrics() const;
     [[nodiscard]] std::string render_health() const;
     [[nodiscard]] executor_result<void> replace_topology(std::string_view body);
@@ -111,7 +121,10 @@ private:
     std::atomic<bool> _draining{false};
     std::atomic<bool> _finished{false};
     std::mutex _pending_mu;
+    std::condition_variable _applied_changed;
     std::optional<topology_document> _pending;  // GUARDED_BY(_pending_mu)
+    std::uint64_t _requested = 0;               // GUARDED_BY(_pending_mu): documents accepted
+    std::uint64_t _applied = 0;                 // GUARDED_BY(_pending_mu): documents applied
     std::atomic<bool> _has_pending{false};
 };
 

@@ -82,6 +82,29 @@ std::string executor::render_health() const {
            "\n";
 }
 
+runtime::topology_plan executor::plan_topology_for(const topology_document& topology,
+                                                   std::string_view computation, bool polled,
+                                                   std::size_t& position) {
+    std::vector<runtime::planned_computation> planned;
+    position = topology.computations.size();
+    for (std::size_t c = 0; c < topology.computations.size(); ++c) {
+        const auto& entry = topology.computations[c];
+        if (entry.name == computation) {
+            position = c;
+        }
+        planned.push_back({{entry.name, entry.inputs, entry.outputs},
+                           entry.instances,
+                           entry.name == computation && polled,
+                           runtime::name_check::user,
+                           entry.ids});
+    }
+    if (position == topology.computations.size()) {
+        throw std::invalid_argument("computation '" + std::string(computation) +
+                                    "' is not in the topology");
+    }
+    return runtime::plan_topology(planned, topology.max_key_groups);
+}
+
 executor_result<void> executor::replace_topology(std::string_view body) {
     auto parsed = parse_topology(body);
     if (!parsed) {
@@ -100,75 +123,74 @@ executor_result<void> executor::replace_topology(std::string_view body) {
         return fail(executor_errc::not_in_topology, "computation '{}' is not in the new topology",
                     name);
     }
-    if (found->instances != _settings->count) {
+    if (_options.index >= found->instances || found->ids[_options.index] != _self) {
         return fail(executor_errc::bad_topology,
-                    "computation '{}' has {} instances here and {} in the new topology", name,
-                    _settings->count, found->instances);
-    }
-    std::vector<runtime::planned_computation> planned;
-    for (const auto& entry : parsed->computations) {
-        planned.push_back({{entry.name, entry.inputs, entry.outputs},
-                           entry.instances,
-                           entry.name == name && _shape == runtime::instance_shape::polled_source,
-                           runtime::name_check::user});
+                    "the new topology does not have instance {} of '{}' as instance id {}",
+                    _options.index, name, _self);
     }
     try {
-        const auto plan = runtime::plan_topology(planned, parsed->max_key_groups);
-        const auto position = static_cast<std::size_t>(found - parsed->computations.begin());
-        if (plan.computations[position].first.value() + _options.index != _self.value()) {
-            return fail(executor_errc::bad_topology,
-                        "the new topology renumbers instance {} of '{}'", _options.index, name);
-        }
+        std::size_t position = 0;
+        (void)plan_for(*parsed, position);
     } catch (const std::invalid_argument& e) {
         return fail(executor_errc::bad_topology, "topology: {}", e.what());
     }
-    {
-        std::lock_guard lock(_pending_mu);
-        _pending = std::move(*parsed);
-    }
+    std::unique_lock lock(_pending_mu);
+    _pending = std::move(*parsed);
+    const std::uint64_t ticket = ++_requested;
     _has_pending.store(true, std::memory_order_release);
     _queue.wake();
+    // Answer once it is in force, so that the caller can order changes
+    // across executors (upstreams stop routing before a receiver is stopped).
+    if (!_applied_changed.wait_for(lock, std::chrono::seconds(15),
+                                   [&] { return _applied >= ticket || _finished; })) {
+        return fail(executor_errc::bad_topology,
+                    "the new topology was accepted but not applied within 15 s (the instance "
+                    "is busy or blocked on credit); it will apply when the instance is free");
+    }
     return {};
 }
 
 void executor::apply_pending_topology() {
     std::optional<topology_document> next;
+    std::uint64_t ticket = 0;
     {
         std::lock_guard lock(_pending_mu);
         next.swap(_pending);
+        ticket = _requested;
         _has_pending.store(false, std::memory_order_release);
     }
-    if (!next) {
-        return;
-    }
-    std::vector<runtime::planned_computation> planned;
-    std::size_t position = 0;
-    for (std::size_t c = 0; c < next->computations.size(); ++c) {
-        const auto& entry = next->computations[c];
-        if (entry.name == _settings->computation) {
-            position = c;
+    if (next) {
+        std::size_t position = 0;
+        // Checked on the admin thread already; a failure here would be a bug.
+        const auto plan = plan_for(*next, position);
+        const auto& layout = plan.computations[position];
+        std::map<instance_id, transport::endpoint> addresses;
+        for (const auto& entry : next->computations) {
+            for (std::uint32_t n = 0; n < entry.instances; ++n) {
+                addresses.emplace(entry.ids[n], entry.endpoints[n]);
+            }
         }
-        planned.push_back({{entry.name, entry.inputs, entry.outputs},
-                           entry.instances,
-                           entry.name == _settings->computation &&
-                               _shape == runtime::instance_shape::polled_source,
-                           runtime::name_check::user});
+        // What was produced under the old routing leaves first: nothing meant
+        // for an instance that is going away is left behind in an open batch.
+        _task->flush();
+        for (const instance_id to : layout.downstream) {
+            _transport->ensure_channel({to, addresses.at(to)});
+        }
+        _transport->retire_channels_except(
+            std::set<instance_id>(layout.downstream.begin(), layout.downstream.end()));
+        _router->set_upstreams(
+            std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()));
+        _task->set_upstreams(layout.upstreams);
+        _settings->count = next->computations[position].instances;
+        _routes->replace(plan.routes);
+        _plan = plan;
+        eddy::log().info("{}[{}]: topology applied ({} downstream, {} upstream instances)",
+                         _settings->computation, _options.index, layout.downstream.size(),
+                         layout.upstreams.size());
     }
-    // Checked on the admin thread already; a failure here would be a bug.
-    const auto plan = runtime::plan_topology(planned, next->max_key_groups);
-    const auto& layout = plan.computations[position];
-    std::vector<transport::endpoint> addresses;
-    for (const auto& entry : next->computations) {
-        addresses.insert(addresses.end(), entry.endpoints.begin(), entry.endpoints.end());
-    }
-    for (const instance_id to : layout.downstream) {
-        _transport->ensure_channel({to, addresses[to.value()]});
-    }
-    _router->set_upstreams(std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()));
-    _routes->replace(std::make_shared<runtime::routing_table>(*plan.routes));
-    _plan = plan;
-    eddy::log().info("{}[{}]: routing table replaced ({} downstream instances)",
-                     _settings->computation, _options.index, layout.downstream.size());
+    std::lock_guard lock(_pending_mu);
+    _applied = std::max(_applied, ticket);
+    _applied_changed.notify_all();
 }
 
 }  // namespace eddy::executor

@@ -48,6 +48,25 @@ void network_transport::close(wire::goodbye_reason reason, std::chrono::millisec
     }
 }
 
+void network_transport::retire_channels_except(const std::set<instance_id>& keep) {
+    std::vector<std::shared_ptr<transport::outbound_channel>> retiring;
+    {
+        std::lock_guard lock(_channels_mu);
+        for (auto it = _channels.begin(); it != _channels.end();) {
+            if (keep.contains(it->first)) {
+                ++it;
+                continue;
+            }
+            retiring.push_back(it->second.link);
+            it = _channels.erase(it);
+        }
+    }
+    for (auto& link : retiring) {
+        link->close(wire::goodbye_reason::topology_changed, "no longer routed to",
+                    std::chrono::seconds(10));
+    }
+}
+
 std::unique_ptr<runtime::record_batch> network_transport::acquire() {
     return _pool.take();
 }

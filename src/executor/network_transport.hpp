@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,11 @@ public:
     // downstream instance). Instance thread.
     void ensure_channel(const peer& to);
 
+    // Closes, after what is queued, every channel to an instance not in
+    // `keep` with `goodbye topology_changed`: a topology change removed it
+    // from this instance's downstream. Instance thread.
+    void retire_channels_except(const std::set<instance_id>& keep);
+
     // Where `release` returns credit: (sender instance, bytes).
     void set_credit_return(std::function<void(instance_id, std::uint64_t)> credit_return) {
         _credit_return = std::move(credit_return);
@@ -87,9 +93,8 @@ private:
     transport::outbound_options _outbound;
     transport::channel_identity _self;
     std::uint32_t _max_frame_bytes;
-    // Written by the instance thread (ensure_channel), read by it without the
-    // lock and by metrics scrapes with it. Entries are never erased, and
-    // std::map never moves them.
+    // Changed only by the instance thread (ensure_channel, retire), under the
+    // lock; read by that thread without it and by metrics scrapes with it.
     mutable std::mutex _channels_mu;
     std::map<instance_id, channel> _channels;
     runtime::batch_pool _pool{256};

@@ -140,6 +140,18 @@ computation_entry read_computation(const json& item, std::size_t position) {
         }
         entry.endpoints.push_back(std::move(*parsed));
     }
+    const json& ids = member(item, "ids", empty_array);
+    if (!ids.is_array() || (!ids.empty() && ids.size() != entry.instances)) {
+        throw std::invalid_argument(
+            where(fmt::format("'ids' must list one instance id per instance ({})",
+                              entry.instances)));
+    }
+    for (const auto& id : ids) {
+        if (!id.is_number_unsigned() || id.get<std::uint64_t>() >= UINT32_MAX) {
+            throw std::invalid_argument(where("every id must be an integer from 0 to 2^32-2"));
+        }
+        entry.ids.push_back(instance_id(id.get<std::uint32_t>()));
+    }
     return entry;
 }
 
@@ -171,6 +183,8 @@ executor_result<topology_document> parse_topology(std::string_view json_text) {
         }
         std::set<std::string> names;
         std::set<std::string> addresses;
+        std::set<instance_id> ids;
+        bool explicit_ids = false;
         for (std::size_t i = 0; i < computations.size(); ++i) {
             auto entry = read_computation(computations[i], i);
             if (!names.insert(entry.name).second) {
@@ -185,7 +199,30 @@ executor_result<topology_document> parse_topology(std::string_view json_text) {
                                 address.to_string());
                 }
             }
+            if (topology.computations.empty()) {
+                explicit_ids = !entry.ids.empty();
+            } else if (explicit_ids != !entry.ids.empty()) {
+                return fail(executor_errc::bad_topology,
+                            "topology: computation '{}': either every computation lists its "
+                            "'ids' or none does",
+                            entry.name);
+            }
+            for (const auto id : entry.ids) {
+                if (!ids.insert(id).second) {
+                    return fail(executor_errc::bad_topology,
+                                "topology: computation '{}': instance id {} is used twice",
+                                entry.name, id);
+                }
+            }
             topology.computations.push_back(std::move(entry));
+        }
+        if (!explicit_ids) {
+            std::uint32_t next = 0;
+            for (auto& entry : topology.computations) {
+                for (std::uint32_t n = 0; n < entry.instances; ++n) {
+                    entry.ids.push_back(instance_id(next++));
+                }
+            }
         }
     } catch (const std::exception& e) {
         // nlohmann's type errors on a field of the wrong type, and our own.
@@ -216,6 +253,11 @@ std::string to_json(const topology_document& topology) {
             endpoints.push_back(address.to_string());
         }
         item["endpoints"] = endpoints;
+        json ids = json::array();
+        for (const auto id : entry.ids) {
+            ids.push_back(id.value());
+        }
+        item["ids"] = ids;
         computations.push_back(std::move(item));
     }
     return json{{"epoch", topology.epoch.value()},

@@ -15,6 +15,7 @@
 //        {"name": "splitter", "run": {"library": "libwordcount.so", "class": "splitter"},
 //         "instances": 2, "inputs": [{"stream": "sentences", "grouping": "shuffle"}],
 //         "outputs": ["words"], "delivery": "at_most_once", "config": {},
+//         "ids": [4, 9],
 //         "endpoints": ["unix:/run/eddy/splitter-0.sock", "tcp://127.0.0.1:7002"]}]}
 //
 // Threading: pure functions.
@@ -54,6 +55,10 @@ struct computation_entry {
     delivery_mode delivery = delivery_mode::at_most_once;
     std::map<std::string, std::string, std::less<>> config;
     std::vector<transport::endpoint> endpoints;  // one per instance
+    // The instance ids, one per instance, unique in the topology. A document
+    // without them numbers instances in document order; the coordinator
+    // always gives them, so that ids survive scaling of other computations.
+    std::vector<instance_id> ids;
 };
 
 struct topology_document {

@@ -32,9 +32,7 @@ std::vector<instance_id> routing_table::downstream_of(
             continue;
         }
         for (const auto& to : _streams[*index].subscribers) {
-            for (std::uint32_t n = 0; n < to.instances; ++n) {
-                all.push_back(instance_id(to.first_instance.value() + n));
-            }
+            all.insert(all.end(), to.ids.begin(), to.ids.end());
         }
     }
     std::sort(all.begin(), all.end());

@@ -36,8 +36,7 @@ inline constexpr std::uint32_t no_key_group = UINT32_MAX;
 struct subscriber_route {
     std::string computation;
     grouping by = grouping::shuffle;
-    instance_id first_instance;  // global id of the subscriber's instance 0
-    std::uint32_t instances = 1;
+    std::vector<instance_id> ids;  // the subscriber's instances, by index
     std::uint32_t max_key_groups = default_max_key_groups;
 };
 
@@ -110,22 +109,20 @@ void routing_table::route(stream_index stream, std::string_view key, shuffle_cur
     const auto& subscribers = _streams[stream].subscribers;
     for (std::size_t i = 0; i < subscribers.size(); ++i) {
         const subscriber_route& to = subscribers[i];
-        const std::uint32_t first = to.first_instance.value();
+        const auto instances = static_cast<std::uint32_t>(to.ids.size());
         switch (to.by) {
             case grouping::key: {
                 const key_group group = key_group_of(key, to.max_key_groups);
-                deliver(instance_id(first +
-                                    instance_for_key_group(group, to.max_key_groups, to.instances)),
+                deliver(to.ids[instance_for_key_group(group, to.max_key_groups, instances)],
                         group.value());
                 break;
             }
             case grouping::shuffle:
-                deliver(instance_id(first + cursor.next(_first_slot[stream] + i, to.instances)),
-                        no_key_group);
+                deliver(to.ids[cursor.next(_first_slot[stream] + i, instances)], no_key_group);
                 break;
             case grouping::broadcast:
-                for (std::uint32_t n = 0; n < to.instances; ++n) {
-                    deliver(instance_id(first + n), no_key_group);
+                for (const instance_id id : to.ids) {
+                    deliver(id, no_key_group);
                 }
                 break;
         }

@@ -56,6 +56,8 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
     }
     topology_plan plan;
     std::set<std::string_view> names;
+    std::set<instance_id> used;
+    std::uint32_t next_id = 0;
     for (const auto& c : computations) {
         check_computation(c);
         if (!names.insert(c.meta.name).second) {
@@ -63,7 +65,20 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
                 fmt::format("two computations are named '{}'", c.meta.name));
         }
         computation_layout layout;
-        layout.first = instance_id(plan.total_instances);
+        if (!c.ids.empty() && c.ids.size() != c.instances) {
+            throw std::invalid_argument(fmt::format(
+                "computation '{}' has {} instances but {} ids", c.meta.name, c.instances,
+                c.ids.size()));
+        }
+        for (std::uint32_t n = 0; n < c.instances; ++n) {
+            const instance_id id = c.ids.empty() ? instance_id(next_id++) : c.ids[n];
+            if (!used.insert(id).second) {
+                throw std::invalid_argument(
+                    fmt::format("computation '{}': instance id {} is used twice", c.meta.name, id));
+            }
+            layout.ids.push_back(id);
+        }
+        layout.first = layout.ids.front();
         layout.instances = c.instances;
         layout.shape = c.polled                ? instance_shape::polled_source
                        : c.meta.inputs.empty() ? instance_shape::timer_source
@@ -90,8 +105,8 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
         for (const auto& input : computations[i].meta.inputs) {
             stream_of(input.stream)
                 .subscribers.push_back(subscriber_route{computations[i].meta.name, input.by,
-                                                        plan.computations[i].first,
-                                                        computations[i].instances, max_key_groups});
+                                                        plan.computations[i].ids,
+                                                        max_key_groups});
         }
     }
     plan.routes = std::make_shared<const routing_table>(std::move(streams), topology_epoch(1));
@@ -106,8 +121,9 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
                 [&](const subscription& in) {
                     return std::find(outputs.begin(), outputs.end(), in.stream) != outputs.end();
                 });
-            for (std::uint32_t n = 0; feeds && n < computations[j].instances; ++n) {
-                layout.upstreams.push_back(instance_id(plan.computations[j].first.value() + n));
+            if (feeds) {
+                const auto& ids = plan.computations[j].ids;
+                layout.upstreams.insert(layout.upstreams.end(), ids.begin(), ids.end());
             }
         }
     }

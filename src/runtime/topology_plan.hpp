@@ -26,10 +26,14 @@ struct planned_computation {
     std::uint32_t instances = 1;
     bool polled = false;                  // an eddy::source, driven by poll
     name_check names = name_check::user;  // internal computations (collectors) skip it
+    // The instances' ids, by index, unique in the topology; empty: numbered
+    // after the previous computations' (0, 1, 2... in order).
+    std::vector<instance_id> ids = {};
 };
 
 struct computation_layout {
-    instance_id first;
+    std::vector<instance_id> ids;  // by index
+    instance_id first;             // ids[0]; with planned ids, ids need not be contiguous
     std::uint32_t instances = 1;
     instance_shape shape = instance_shape::consumer;
     std::vector<instance_id> upstreams;

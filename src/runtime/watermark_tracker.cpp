@@ -1,7 +1,5 @@
 #include "watermark_tracker.hpp"
 
-#include "base/assert.hpp"
-
 #include <algorithm>
 
 namespace eddy::runtime {
@@ -15,7 +13,11 @@ watermark_tracker::watermark_tracker(const std::vector<instance_id>& upstreams) 
 
 bool watermark_tracker::observe(instance_id sender, time_micros watermark, bool ended) {
     const auto found = _channels.find(sender);
-    EDDY_ASSERT(found != _channels.end(), "batch from an instance that is not upstream");
+    if (found == _channels.end()) {
+        // An upstream that a topology change removed while its last batches
+        // were still queued: they count as records, not as time.
+        return false;
+    }
     channel_state& channel = found->second;
     if (channel.ended) {
         return false;
@@ -27,6 +29,22 @@ bool watermark_tracker::observe(instance_id sender, time_micros watermark, bool 
         channel.watermark = max_time;
         ++_ended;
     }
+    recompute();
+    return _input > before;
+}
+
+bool watermark_tracker::set_upstreams(const std::vector<instance_id>& upstreams) {
+    const time_micros before = _input;
+    std::unordered_map<instance_id, channel_state> next;
+    std::size_t ended = 0;
+    for (const instance_id upstream : upstreams) {
+        const auto found = _channels.find(upstream);
+        const channel_state state = found == _channels.end() ? channel_state{} : found->second;
+        ended += state.ended ? 1 : 0;
+        next.emplace(upstream, state);
+    }
+    _channels = std::move(next);
+    _ended = ended;
     recompute();
     return _input > before;
 }

@@ -6,6 +6,8 @@
 // max_time); the input is finished when every upstream has ended. An instance
 // with no upstream (a source) is finished from the start as far as input goes.
 //
+// A batch from an instance that is not (or no longer) upstream is ignored.
+//
 // Lifecycle: owned by an instance_task, built from the topology's upstream
 // list. Threading: the instance's thread only.
 
@@ -25,6 +27,11 @@ public:
     // watermark advanced.
     bool observe(instance_id sender, time_micros watermark, bool ended);
 
+    // A topology change: from now on these are the upstreams. Known ones keep
+    // their state; new ones start at min_time (holding the watermark until
+    // they report); removed ones no longer count. Never moves the watermark
+    // back. Returns true if it advanced.
+    bool set_upstreams(const std::vector<instance_id>& upstreams);
     [[nodiscard]] time_micros input_watermark() const { return _input; }
     [[nodiscard]] bool all_ended() const { return _ended == _channels.size(); }
 

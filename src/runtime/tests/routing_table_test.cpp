@@ -13,11 +13,19 @@ namespace {
 
 // Stream "s" with a key-grouped subscriber (instances 0..3), a shuffled one
 // (4..6) and a broadcast one (7..8).
+std::vector<instance_id> ids(std::uint32_t first, std::uint32_t count) {
+    std::vector<instance_id> out;
+    for (std::uint32_t n = 0; n < count; ++n) {
+        out.push_back(instance_id(first + n));
+    }
+    return out;
+}
+
 routing_table three_groupings() {
     return routing_table({stream_routes{"s",
-                                        {{"keyed", grouping::key, instance_id(0), 4, 4096},
-                                         {"shuffled", grouping::shuffle, instance_id(4), 3, 4096},
-                                         {"all", grouping::broadcast, instance_id(7), 2, 4096}}}},
+                                        {{"keyed", grouping::key, ids(0, 4), 4096},
+                                         {"shuffled", grouping::shuffle, ids(4, 3), 4096},
+                                         {"all", grouping::broadcast, ids(7, 2), 4096}}}},
                          topology_epoch(1));
 }
 

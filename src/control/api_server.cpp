@@ -1,0 +1,218 @@
+#include "api_server.hpp"
+
+#include "base/log.hpp"
+
+#include <httplib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+namespace eddy::control {
+
+namespace {
+
+using json = nlohmann::json;
+
+void reply(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump() + "\n", "application/json");
+}
+
+void reply(httplib::Response& res, const api_result& result, int ok_status = 200) {
+    if (result) {
+        reply(res, ok_status, *result);
+    } else {
+        reply(res, result.error().status, json{{"error", result.error().message}});
+    }
+}
+
+// The JSON body, or an error reply already sent.
+std::optional<json> body_of(const httplib::Request& req, httplib::Response& res) {
+    auto parsed = json::parse(req.body, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+        reply(res, 400, json{{"error", "the request body must be a JSON object"}});
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+std::optional<deploy_request> deploy_of(const json& body, httplib::Response& res) {
+    if (!body.contains("manifest") || !body["manifest"].is_string()) {
+        reply(res, 400, json{{"error", "'manifest' (the YAML text) is required"}});
+        return std::nullopt;
+    }
+    deploy_request request;
+    request.manifest = body["manifest"].get<std::string>();
+    if (body.contains("file") && body["file"].is_string()) {
+        request.file = body["file"].get<std::string>();
+    }
+    if (body.contains("artifacts")) {
+        if (!body["artifacts"].is_object()) {
+            reply(res, 400, json{{"error", "'artifacts' must map paths to base64 contents"}});
+            return std::nullopt;
+        }
+        for (const auto& [path, encoded] : body["artifacts"].items()) {
+            auto bytes =
+                encoded.is_string() ? decode_base64(encoded.get<std::string>()) : std::nullopt;
+            if (!bytes) {
+                reply(res, 400, json{{"error", "artifact '" + path + "' is not valid base64"}});
+                return std::nullopt;
+            }
+            request.artifacts.emplace(path, std::move(*bytes));
+        }
+    }
+    return request;
+}
+
+}  // namespace
+
+std::optional<std::string> decode_base64(std::string_view text) {
+    if (text.size() % 4 != 0) {
+        return std::nullopt;
+    }
+    std::string out(text.size() / 4 * 3, '\0');
+    const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                        reinterpret_cast<const unsigned char*>(text.data()),
+                                        static_cast<int>(text.size()));
+    if (written < 0) {
+        return std::nullopt;
+    }
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    std::size_t padding = 0;
+    if (!text.empty() && text.back() == '=') {
+        padding = text.size() > 1 && text[text.size() - 2] == '=' ? 2 : 1;
+    }
+    out.resize(static_cast<std::size_t>(written) - padding);
+    return out;
+}
+
+api_server::api_server(coordinator& c, std::string token, std::function<void()> on_shutdown)
+    : _coordinator(c), _token(std::move(token)), _on_shutdown(std::move(on_shutdown)) {}
+
+api_server::~api_server() {
+    stop();
+}
+
+int api_server::start(const std::string& host, int port) {
+    _http = std::make_unique<httplib::Server>();
+    _http->set_payload_max_length(max_request_bytes);
+    routes();
+    const int bound =
+        port == 0 ? _http->bind_to_any_port(host) : (_http->bind_to_port(host, port) ? port : -1);
+    if (bound <= 0) {
+        return -1;
+    }
+    _thread = std::thread([this] { _http->listen_after_bind(); });
+    return bound;
+}
+
+void api_server::stop() {
+    if (_http) {
+        _http->stop();
+    }
+    if (_thread.joinable()) {
+        _thread.join();
+    }
+}
+
+void api_server::routes() {
+    auto& http = *_http;
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        const auto header = req.get_header_value("Authorization");
+        constexpr std::string_view scheme = "Bearer ";
+        const std::string_view given =
+            header.starts_with(scheme) ? std::string_view(header).substr(scheme.size()) : "";
+        if (given.size() != _token.size() ||
+            CRYPTO_memcmp(given.data(), _token.data(), _token.size()) != 0) {
+            res.set_header("WWW-Authenticate", "Bearer");
+            reply(res, 401, json{{"error", "missing or wrong bearer token"}});
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty()) {
+            const char* what = res.status == 413   ? "the request body is larger than 64 MiB"
+                               : res.status == 404 ? "no such path"
+                                                   : "request failed";
+            reply(res, res.status, json{{"error", what}});
+        }
+    });
+    http.Get("/api/v1/computations", [this](const httplib::Request&, httplib::Response& res) {
+        reply(res, 200, _coordinator.computations());
+    });
+    http.Post("/api/v1/computations", [this](const httplib::Request& req, httplib::Response& res) {
+        auto body = body_of(req, res);
+        auto request = body ? deploy_of(*body, res) : std::nullopt;
+        if (request) {
+            reply(res, _coordinator.deploy(*request), 201);
+        }
+    });
+    http.Get(R"(/api/v1/computations/([A-Za-z0-9_.-]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+                 reply(res, _coordinator.computation(req.matches[1]));
+             });
+    http.Delete(R"(/api/v1/computations/([A-Za-z0-9_.-]+))",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                    reply(res, _coordinator.kill(req.matches[1]));
+                });
+    http.Put(R"(/api/v1/computations/([A-Za-z0-9_.-]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+                 auto body = body_of(req, res);
+                 auto request = body ? deploy_of(*body, res) : std::nullopt;
+                 if (request) {
+                     reply(res, _coordinator.update(req.matches[1], *request));
+                 }
+             });
+    http.Post(R"(/api/v1/computations/([A-Za-z0-9_.-]+)/scale)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                  auto body = body_of(req, res);
+                  if (!body) {
+                      return;
+                  }
+                  if (!body->contains("instances") || !(*body)["instances"].is_number_integer()) {
+                      reply(res, 400, json{{"error", "'instances' (an integer) is required"}});
+                      return;
+                  }
+                  const auto n = (*body)["instances"].get<std::int64_t>();
+                  if (n < 1 || n > 4096) {
+                      reply(res, 400, json{{"error", "instances must be from 1 to 4096"}});
+                      return;
+                  }
+                  reply(res, _coordinator.scale(req.matches[1], static_cast<std::uint32_t>(n)));
+              });
+    http.Get(R"(/api/v1/computations/([A-Za-z0-9_.-]+)/logs)", [this](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+        std::uint32_t instance = 0;
+        std::uint64_t offset = 0;
+        try {
+            if (req.has_param("instance")) {
+                instance = static_cast<std::uint32_t>(std::stoul(req.get_param_value("instance")));
+            }
+            if (req.has_param("offset")) {
+                offset = std::stoull(req.get_param_value("offset"));
+            }
+        } catch (const std::exception&) {
+            reply(res, 400, json{{"error", "instance and offset must be integers"}});
+            return;
+        }
+        reply(res, _coordinator.logs(req.matches[1], instance, offset));
+    });
+    http.Get("/api/v1/instances", [this](const httplib::Request&, httplib::Response& res) {
+        reply(res, 200, _coordinator.instances());
+    });
+    http.Get("/api/v1/streams", [this](const httplib::Request&, httplib::Response& res) {
+        reply(res, 200, _coordinator.streams());
+    });
+    http.Get("/api/v1/graph", [this](const httplib::Request&, httplib::Response& res) {
+        reply(res, 200, _coordinator.graph());
+    });
+    http.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
+        reply(res, 200, _coordinator.status());
+    });
+    http.Post("/api/v1/shutdown", [this](const httplib::Request&, httplib::Response& res) {
+        reply(res, 202, json{{"stopping", true}});
+        _on_shutdown();
+    });
+}
+
+}  // namespace eddy::control

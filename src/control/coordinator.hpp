@@ -1,0 +1,103 @@
+#pragma once
+
+// The coordinator: owns the topology (in the metadata store), turns each
+// request (deploy, kill, scale, update) into one compare-and-set of the
+// topology followed by the executor changes it implies, in an order that
+// loses nothing: new instances start before anyone routes to them; upstreams
+// stop routing to (and flush their channels to) instances before those are
+// stopped; a stopped instance drains what it received. No executor restarts
+// because another computation changed: running executors receive the new
+// topology document and apply it in place.
+//
+// Collaborators come in through the constructor (the metadata store, the
+// executor fleet, the clock for rates), so the coordinator holds no process or
+// socket of its own.
+//
+// Lifecycle: construct, recover() (adopts or restarts what the stored
+// topology says), serve requests, shutdown(). Threading: requests from any
+// thread; topology changes are serialised by one mutex; reads take a snapshot.
+
+#include "executor_fleet.hpp"
+#include "metadata_store.hpp"
+#include "topology_state.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace eddy::control {
+
+// What a request comes back with: a JSON body, or an HTTP status and message.
+struct api_error {
+    int status = 400;
+    std::string message;
+};
+using api_result = tl::expected<nlohmann::json, api_error>;
+
+struct deploy_request {
+    std::string manifest;                          // YAML text
+    std::string file = "manifest.yaml";            // names it in messages
+    std::map<std::string, std::string> artifacts;  // path as written → file bytes
+};
+
+class coordinator {
+public:
+    coordinator(metadata_store& store, executor_fleet& fleet, std::filesystem::path home);
+
+    // Loads the stored topology and makes every instance run (adopting live
+    // executors). Throws std::runtime_error when the store cannot be read.
+    void recover();
+
+    [[nodiscard]] api_result deploy(const deploy_request& request);
+    [[nodiscard]] api_result kill(const std::string& name);
+    [[nodiscard]] api_result scale(const std::string& name, std::uint32_t instances);
+    [[nodiscard]] api_result update(const std::string& name, const deploy_request& request);
+
+    [[nodiscard]] nlohmann::json computations() const;
+    [[nodiscard]] api_result computation(const std::string& name) const;
+    [[nodiscard]] nlohmann::json instances() const;
+    [[nodiscard]] nlohmann::json streams() const;
+    [[nodiscard]] nlohmann::json graph() const;
+    [[nodiscard]] nlohmann::json status() const;
+    [[nodiscard]] api_result logs(const std::string& name, std::uint32_t instance,
+                                  std::uint64_t offset) const;
+
+    // Scrapes every executor's counters and updates the rates (every second).
+    void refresh_counters();
+    // Stops every executor (each drains).
+    void shutdown();
+
+private:
+    // Parses a manifest whose libraries were uploaded with the request.
+    [[nodiscard]] tl::expected<manifest, api_error> read_manifest(const deploy_request& request);
+    // Writes `next` over the stored topology if it is still `_version`.
+    [[nodiscard]] tl::expected<void, api_error> commit(const topology_state& next);
+    // Sends the current document to every running instance except `skip`.
+    void push_all(const std::vector<std::uint32_t>& skip = {});
+    [[nodiscard]] nlohmann::json describe(const computation_record& record) const;
+    [[nodiscard]] std::string status_of(const computation_record& record) const;
+
+    metadata_store& _store;
+    executor_fleet& _fleet;
+    std::filesystem::path _home;
+    std::chrono::steady_clock::time_point _started = std::chrono::steady_clock::now();
+
+    std::mutex _change_mu;         // one topology change at a time
+    mutable std::mutex _state_mu;  // guards the two below
+    topology_state _state;         // GUARDED_BY(_state_mu)
+    std::int64_t _version = -1;    // GUARDED_BY(_state_mu): of the stored node; -1: none yet
+
+    struct rate {
+        instance_counters last;
+        std::chrono::steady_clock::time_point at;
+        double in_per_second = 0;
+        double out_per_second = 0;
+    };
+    mutable std::mutex _rates_mu;
+    std::map<std::uint32_t, rate> _rates;  // GUARDED_BY(_rates_mu), by instance id
+};
+
+}  // namespace eddy::control

@@ -1,0 +1,285 @@
+// What the coordinator shows: computations, instances, streams, the graph,
+// its own status, logs, and the counters it scrapes from the executors.
+
+#include "coordinator.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+
+namespace eddy::control {
+
+namespace {
+using json = nlohmann::json;
+constexpr std::uint64_t max_log_chunk = 1u << 20;
+}  // namespace
+
+std::string coordinator::status_of(const computation_record& record) const {
+    bool all_finished = !record.instances.empty();
+    std::string worst = "running";
+    for (const auto& i : record.instances) {
+        const auto s = _fleet.status(i);
+        if (!s) {
+            all_finished = false;
+            worst = worst == "running" ? "starting" : worst;
+            continue;
+        }
+        switch (s->state) {
+            case agent::process_state::failed:
+                return "failed";
+            case agent::process_state::backing_off:
+                worst = "restarting";
+                all_finished = false;
+                break;
+            case agent::process_state::finished:
+                break;
+            default:
+                all_finished = false;
+                break;
+        }
+    }
+    return all_finished ? "finished" : worst;
+}
+
+json coordinator::describe(const computation_record& record) const {
+    json run = record.spec.builtin.empty() ? json{{"library", record.spec.library.string()},
+                                                  {"class", record.spec.class_name}}
+                                           : json{{"builtin", record.spec.builtin}};
+    json inputs = json::array();
+    for (const auto& sub : record.spec.inputs) {
+        inputs.push_back({{"stream", sub.stream}, {"grouping", to_string(sub.by)}});
+    }
+    std::string last_error;
+    double in_rate = 0;
+    double out_rate = 0;
+    {
+        std::lock_guard lock(_rates_mu);
+        for (const auto& i : record.instances) {
+            if (auto r = _rates.find(i.id); r != _rates.end()) {
+                in_rate += r->second.in_per_second;
+                out_rate += r->second.out_per_second;
+            }
+        }
+    }
+    for (const auto& i : record.instances) {
+        if (const auto s = _fleet.status(i); s && !s->last_error.empty()) {
+            last_error = s->last_error;
+        }
+    }
+    return json{{"name", record.spec.name},
+                {"status", status_of(record)},
+                {"instances", record.instances.size()},
+                {"delivery", to_string(record.spec.delivery)},
+                {"run", run},
+                {"inputs", inputs},
+                {"outputs", record.spec.outputs},
+                {"generation", record.generation},
+                {"last_error", last_error},
+                {"records_in_per_second", in_rate},
+                {"records_out_per_second", out_rate}};
+}
+
+json coordinator::computations() const {
+    std::lock_guard lock(_state_mu);
+    json list = json::array();
+    for (const auto& c : _state.computations) {
+        list.push_back(describe(c));
+    }
+    return json{{"computations", list}};
+}
+
+api_result coordinator::computation(const std::string& name) const {
+    json described;
+    {
+        std::lock_guard lock(_state_mu);
+        const auto* record = _state.find(name);
+        if (record == nullptr) {
+            return tl::unexpected(api_error{404, "no computation named '" + name + "'"});
+        }
+        described = describe(*record);
+    }
+    json own = json::array();
+    for (auto& i : instances()["instances"]) {
+        if (i["computation"] == name) {
+            own.push_back(i);
+        }
+    }
+    described["instance_list"] = own;
+    return described;
+}
+
+json coordinator::instances() const {
+    topology_state state;
+    {
+        std::lock_guard lock(_state_mu);
+        state = _state;
+    }
+    json list = json::array();
+    for (const auto& c : state.computations) {
+        for (const auto& i : c.instances) {
+            const auto s = _fleet.status(i);
+            json counters = json::object();
+            double in_rate = 0;
+            double out_rate = 0;
+            {
+                std::lock_guard lock(_rates_mu);
+                if (auto r = _rates.find(i.id); r != _rates.end()) {
+                    counters = {{"records_in", r->second.last.records_in},
+                                {"records_out", r->second.last.records_out},
+                                {"records_dropped", r->second.last.records_dropped},
+                                {"queue_depth", r->second.last.queue_depth},
+                                {"blocked_on_credit_seconds", r->second.last.blocked_seconds}};
+                    in_rate = r->second.in_per_second;
+                    out_rate = r->second.out_per_second;
+                }
+            }
+            list.push_back({{"computation", c.spec.name},
+                            {"index", i.index},
+                            {"id", i.id},
+                            {"pid", s ? s->pid : -1},
+                            {"state", s ? std::string(agent::to_string(s->state)) : "starting"},
+                            {"restarts", s ? s->restarts : 0},
+                            {"last_error", s ? s->last_error : ""},
+                            {"endpoint", i.endpoint},
+                            {"counters", counters},
+                            {"records_in_per_second", in_rate},
+                            {"records_out_per_second", out_rate}});
+        }
+    }
+    return json{{"instances", list}};
+}
+
+json coordinator::streams() const {
+    std::lock_guard lock(_state_mu);
+    std::map<std::string, std::pair<json, json>> by_stream;
+    for (const auto& c : _state.computations) {
+        for (const auto& out : c.spec.outputs) {
+            auto& entry = by_stream[out];
+            if (entry.first.is_null()) {
+                entry = {json::array(), json::array()};
+            }
+            entry.first.push_back(c.spec.name);
+        }
+        for (const auto& sub : c.spec.inputs) {
+            auto& entry = by_stream[sub.stream];
+            if (entry.first.is_null()) {
+                entry = {json::array(), json::array()};
+            }
+            entry.second.push_back({{"computation", c.spec.name}, {"grouping", to_string(sub.by)}});
+        }
+    }
+    json list = json::array();
+    for (const auto& [name, entry] : by_stream) {
+        list.push_back({{"name", name}, {"producers", entry.first}, {"subscribers", entry.second}});
+    }
+    return json{{"streams", list}};
+}
+
+json coordinator::graph() const {
+    std::lock_guard lock(_state_mu);
+    json nodes = json::array();
+    json edges = json::array();
+    for (const auto& c : _state.computations) {
+        nodes.push_back(
+            {{"name", c.spec.name}, {"instances", c.instances.size()}, {"status", status_of(c)}});
+        for (const auto& out : c.spec.outputs) {
+            for (const auto& d : _state.computations) {
+                for (const auto& sub : d.spec.inputs) {
+                    if (sub.stream == out) {
+                        edges.push_back({{"from", c.spec.name},
+                                         {"to", d.spec.name},
+                                         {"stream", out},
+                                         {"grouping", to_string(sub.by)}});
+                    }
+                }
+            }
+        }
+    }
+    return json{{"nodes", nodes}, {"edges", edges}};
+}
+
+json coordinator::status() const {
+    std::lock_guard lock(_state_mu);
+    std::size_t count = 0;
+    for (const auto& c : _state.computations) {
+        count += c.instances.size();
+    }
+    const std::chrono::duration<double> up = std::chrono::steady_clock::now() - _started;
+    return json{{"version", "0.1.0"},
+                {"home", _home.string()},
+                {"pid", ::getpid()},
+                {"uptime_seconds", up.count()},
+                {"computations", _state.computations.size()},
+                {"instances", count},
+                {"epoch", _state.epoch}};
+}
+
+api_result coordinator::logs(const std::string& name, std::uint32_t instance,
+                             std::uint64_t offset) const {
+    {
+        std::lock_guard lock(_state_mu);
+        const auto* record = _state.find(name);
+        if (record == nullptr) {
+            return tl::unexpected(api_error{404, "no computation named '" + name + "'"});
+        }
+        if (instance >= record->instances.size()) {
+            return tl::unexpected(
+                api_error{404, fmt::format("computation '{}' has no instance {}", name, instance)});
+        }
+    }
+    // The path is built from a known computation name and an index, never
+    // taken from the request.
+    std::ifstream in(_fleet.log_path(name, instance), std::ios::binary);
+    std::string text;
+    if (in) {
+        in.seekg(0, std::ios::end);
+        const auto size = static_cast<std::uint64_t>(in.tellg());
+        if (offset < size) {
+            const auto length = std::min(size - offset, max_log_chunk);
+            text.resize(length);
+            in.seekg(static_cast<std::streamoff>(offset));
+            in.read(text.data(), static_cast<std::streamsize>(length));
+            offset += length;
+        } else {
+            offset = size;
+        }
+    }
+    return json{{"text", text}, {"next_offset", offset}};
+}
+
+void coordinator::refresh_counters() {
+    topology_state state;
+    {
+        std::lock_guard lock(_state_mu);
+        state = _state;
+    }
+    std::set<std::uint32_t> live;
+    for (const auto& c : state.computations) {
+        for (const auto& i : c.instances) {
+            live.insert(i.id);
+            const auto counters = _fleet.scrape(i);
+            if (!counters) {
+                continue;
+            }
+            const auto now = std::chrono::steady_clock::now();
+            std::lock_guard lock(_rates_mu);
+            auto [entry, inserted] = _rates.try_emplace(i.id);
+            if (!inserted) {
+                const std::chrono::duration<double> elapsed = now - entry->second.at;
+                if (elapsed.count() > 0 && counters->records_in >= entry->second.last.records_in) {
+                    entry->second.in_per_second =
+                        (counters->records_in - entry->second.last.records_in) / elapsed.count();
+                    entry->second.out_per_second =
+                        (counters->records_out - entry->second.last.records_out) / elapsed.count();
+                }
+            }
+            entry->second.last = *counters;
+            entry->second.at = now;
+        }
+    }
+    std::lock_guard lock(_rates_mu);
+    std::erase_if(_rates, [&](const auto& item) { return !live.contains(item.first); });
+}
+
+}  // namespace eddy::control

@@ -1,0 +1,73 @@
+#pragma once
+
+// The coordinator's view of the running topology, kept in the metadata
+// store as one JSON document at `topology_path` and always replaced with one
+// compare-and-set: every change (deploy, kill, scale, update) is all or
+// nothing, and two writers cannot interleave.
+//
+// Per computation: its spec (from the manifest, with libraries already
+// copied into the home's artifact directory), its instances (each with a
+// stable instance id, its index within the computation, and the address it
+// listens on) and a generation that an update increments. Instance ids are
+// never reused, so a channel (sender id, receiver id, epoch) always names the
+// same pair of processes.
+//
+// `render_executor_document` turns it into the topology document every
+// executor reads (src/executor/topology_file.hpp).
+//
+// Threading: a value type; pure functions.
+
+#include "manifest.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eddy::control {
+
+inline constexpr const char* topology_path = "/eddy/topology";
+
+struct instance_record {
+    std::uint32_t id = 0;
+    std::uint32_t index = 0;
+    std::string endpoint;  // "unix:/home/.eddy/run/counter-7.sock"
+};
+
+struct computation_record {
+    computation_spec spec;
+    std::vector<instance_record> instances;  // ordered by index
+    std::uint64_t generation = 1;
+};
+
+struct topology_state {
+    std::uint64_t epoch = 1;
+    std::uint32_t next_instance_id = 0;
+    std::uint32_t max_key_groups = 4096;
+    std::vector<computation_record> computations;  // in deployment order
+
+    [[nodiscard]] const computation_record* find(std::string_view name) const;
+    [[nodiscard]] computation_record* find(std::string_view name);
+    // Appends `count` instances (indexes continuing after the existing ones)
+    // with fresh ids and Unix socket endpoints under `run_dir`.
+    void add_instances(computation_record& computation, std::uint32_t count,
+                       const std::filesystem::path& run_dir);
+};
+
+[[nodiscard]] std::string to_json_text(const topology_state& state);
+// Throws nlohmann::json::exception on a malformed document.
+[[nodiscard]] topology_state topology_from_json_text(std::string_view text);
+
+// The executors' topology document (JSON): every computation with its run
+// spec, instances, ids, streams, delivery, config and endpoints.
+[[nodiscard]] std::string render_executor_document(const topology_state& state);
+
+// Problems with the topology as a whole, one message each: a stream
+// subscribed twice by one computation, names reused... Empty when fine.
+[[nodiscard]] std::vector<std::string> check_topology(const topology_state& state);
+
+}  // namespace eddy::control
