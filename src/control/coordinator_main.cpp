@@ -87,8 +87,8 @@ int run_coordinator(const coordinator_options& options) {
         }
         executor_fleet fleet(options.home, options.executor_path, {});
         coordinator coord(**store, fleet, options.home);
-        coord.recover();
 
+        // Bind first: a coordinator that cannot serve must not touch executors.
         stop_latch stop;
         const auto token = random_token();
         api_server api(coord, token, [&stop] { stop.trigger(); });
@@ -97,6 +97,7 @@ int run_coordinator(const coordinator_options& options) {
             std::cerr << "eddy: cannot listen on " << options.host << ":" << options.port << "\n";
             return 1;
         }
+        coord.recover();
         write_private(options.home / "token", token + "\n");
         write_private(options.home / "api.port", std::to_string(port) + "\n");
         eddy::log().info("coordinator: API on http://{}:{}, home {}", options.host, port,

@@ -87,7 +87,16 @@ executor_fleet::executor_fleet(std::filesystem::path home, std::string executor_
     : _home(std::move(home)),
       _executor_path(std::move(executor_path)),
       _token(load_or_make_token(_home / "executor.token")),
-      _supervisor(agent::supervisor_options{}, std::move(on_change)) {
+      _supervisor(agent::supervisor_options{},
+                  [this, forward = std::move(on_change)](const agent::process_status& s) {
+                      if (s.state == agent::process_state::finished) {
+                          // Remembered across coordinator restarts.
+                          std::ofstream(run_dir() / (s.id + ".finished")) << "0\n";
+                      }
+                      if (forward) {
+                          forward(s);
+                      }
+                  }) {
     std::filesystem::create_directories(_home / "run");
     std::filesystem::create_directories(_home / "logs");
 }
@@ -142,6 +151,10 @@ std::optional<agent::process_status> executor_fleet::status(const instance_recor
             return s;
         }
     }
+    if (std::filesystem::exists(finished_marker(instance))) {
+        return agent::process_status{process_id(instance), agent::process_state::finished, -1, 0,
+                                     ""};
+    }
     return std::nullopt;
 }
 
@@ -174,6 +187,9 @@ void executor_fleet::ensure_running(const computation_record& computation,
                                     std::chrono::milliseconds timeout) {
     if (const auto s = status(instance); s && s->state == agent::process_state::running) {
         return;
+    }
+    if (std::filesystem::exists(finished_marker(instance))) {
+        return;  // its bounded input ended earlier: running it again would repeat it
     }
     auto spec = spec_for(computation, instance);
     bool adopted = false;

@@ -67,6 +67,10 @@ public:
     [[nodiscard]] static std::string process_id(const instance_record& instance) {
         return "instance-" + std::to_string(instance.id);
     }
+    // Present once the instance has exited 0 (its bounded input ended).
+    [[nodiscard]] std::filesystem::path finished_marker(const instance_record& instance) const {
+        return run_dir() / (process_id(instance) + ".finished");
+    }
 
 private:
     [[nodiscard]] agent::process_spec spec_for(const computation_record& computation,
