@@ -143,7 +143,7 @@ void executor::start() {
     // Receiving: only from this instance's upstream instances.
     _router = std::make_unique<inbound_router>(
         _self, _topology.epoch,
-        std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()), _queue);
+        std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()), _queue, _pool);
     transport::inbound_options inbound;
     inbound.credit_window_bytes = _options.credit_window_bytes;
     _server = std::make_unique<transport::server>(_loop, *_router, inbound);
@@ -164,7 +164,7 @@ void executor::start() {
                                 : transport::when_disconnected::wait;
     _transport = std::make_unique<network_transport>(
         _loop, transport::channel_identity{_self, instance_id{}, _topology.epoch, me.name},
-        downstream, outbound, wire::default_max_frame_bytes);
+        downstream, outbound, wire::default_max_frame_bytes, _pool);
     _transport->set_credit_return(
         [router = _router.get()](instance_id sender, std::uint64_t bytes) {
             router->grant(sender, bytes);

@@ -17,6 +17,7 @@
 #include "admin_server.hpp"
 #include "inbound_router.hpp"
 #include "network_transport.hpp"
+#include "runtime/batch_pool.hpp"
 #include "runtime/computation_loader.hpp"
 #include "runtime/inbound_queue.hpp"
 #include "runtime/instance_counters.hpp"
@@ -87,9 +88,10 @@ private:
         return plan_topology_for(topology, _settings->computation,
                                  _shape == runtime::instance_shape::polled_source, position);
     }
-    [[nodiscard]] static runtime::topology_plan plan_topology_for(
-        const topology_document& topology, std::string_view computation, bool polled,
-        std::size_t& position);
+    [[nodiscard]] static runtime::topology_plan plan_topology_for(const topology_document& topology,
+                                                                  std::string_view computation,
+                                                                  bool polled,
+                                                                  std::size_t& position);
     [[nodiscard]] std::string render_metrics() const;
     [[nodiscard]] std::string render_health() const;
     [[nodiscard]] executor_result<void> replace_topology(std::string_view body);
@@ -108,6 +110,7 @@ private:
 
     transport::io_loop _loop;
     runtime::inbound_queue _queue{1024};
+    runtime::batch_pool _pool{1024};  // inbound and outbound batches, recycled
     runtime::instance_counters _counters;
     std::unique_ptr<inbound_router> _router;
     std::unique_ptr<transport::server> _server;

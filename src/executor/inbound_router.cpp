@@ -5,8 +5,9 @@
 namespace eddy::executor {
 
 inbound_router::inbound_router(instance_id self, topology_epoch epoch,
-                               std::set<instance_id> upstreams, runtime::inbound_queue& queue)
-    : _self(self), _epoch(epoch), _upstreams(std::move(upstreams)), _queue(queue) {}
+                               std::set<instance_id> upstreams, runtime::inbound_queue& queue,
+                               runtime::batch_pool& pool)
+    : _self(self), _epoch(epoch), _upstreams(std::move(upstreams)), _queue(queue), _pool(pool) {}
 
 transport::transport_result<sequence_number> inbound_router::on_hello(
     const transport::channel_info& info) {

@@ -39,7 +39,7 @@ struct inbound_counters {
 class inbound_router final : public transport::inbound_handler {
 public:
     inbound_router(instance_id self, topology_epoch epoch, std::set<instance_id> upstreams,
-                   runtime::inbound_queue& queue);
+                   runtime::inbound_queue& queue, runtime::batch_pool& pool);
 
     [[nodiscard]] transport::transport_result<sequence_number> on_hello(
         const transport::channel_info& info) override;
@@ -67,7 +67,7 @@ private:
     const topology_epoch _epoch;
     std::set<instance_id> _upstreams;  // GUARDED_BY(_mu)
     runtime::inbound_queue& _queue;
-    runtime::batch_pool _pool{256};
+    runtime::batch_pool& _pool;             // shared with the network_transport, which recycles
     std::vector<wire::record_view> _views;  // io thread: reused per batch
     std::mutex _mu;
     std::map<instance_id, channel_state> _channels;  // GUARDED_BY(_mu)

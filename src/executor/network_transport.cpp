@@ -9,8 +9,12 @@ namespace eddy::executor {
 network_transport::network_transport(transport::io_loop& loop, transport::channel_identity self,
                                      const std::vector<peer>& downstream,
                                      transport::outbound_options options,
-                                     std::uint32_t max_frame_bytes)
-    : _loop(loop), _outbound(options), _self(std::move(self)), _max_frame_bytes(max_frame_bytes) {
+                                     std::uint32_t max_frame_bytes, runtime::batch_pool& pool)
+    : _loop(loop),
+      _outbound(options),
+      _self(std::move(self)),
+      _max_frame_bytes(max_frame_bytes),
+      _pool(pool) {
     for (const auto& to : downstream) {
         auto identity = _self;
         identity.receiver = to.id;

@@ -42,9 +42,11 @@ public:
         instance_id id;
         transport::endpoint address;
     };
+    // `pool` is shared with the inbound_router, which takes the batches that
+    // release() gives back.
     network_transport(transport::io_loop& loop, transport::channel_identity self,
                       const std::vector<peer>& downstream, transport::outbound_options options,
-                      std::uint32_t max_frame_bytes);
+                      std::uint32_t max_frame_bytes, runtime::batch_pool& pool);
 
     // Starts connecting to every downstream instance.
     void start();
@@ -97,7 +99,7 @@ private:
     // lock; read by that thread without it and by metrics scrapes with it.
     mutable std::mutex _channels_mu;
     std::map<instance_id, channel> _channels;
-    runtime::batch_pool _pool{256};
+    runtime::batch_pool& _pool;
     std::function<void(instance_id, std::uint64_t)> _credit_return;
     network_counters _counters;
 };

@@ -142,9 +142,8 @@ computation_entry read_computation(const json& item, std::size_t position) {
     }
     const json& ids = member(item, "ids", empty_array);
     if (!ids.is_array() || (!ids.empty() && ids.size() != entry.instances)) {
-        throw std::invalid_argument(
-            where(fmt::format("'ids' must list one instance id per instance ({})",
-                              entry.instances)));
+        throw std::invalid_argument(where(
+            fmt::format("'ids' must list one instance id per instance ({})", entry.instances)));
     }
     for (const auto& id : ids) {
         if (!id.is_number_unsigned() || id.get<std::uint64_t>() >= UINT32_MAX) {

@@ -112,6 +112,8 @@ bool outbound_channel::connected() const {
 
 void outbound_channel::close(wire::goodbye_reason reason, std::string_view message,
                              std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool said_goodbye = false;
     {
         std::unique_lock lock(_mu);
         if (_closing) {
@@ -125,10 +127,24 @@ void outbound_channel::close(wire::goodbye_reason reason, std::string_view messa
                 _kick_pending = true;
                 asio::post(_loop.context(), [self = shared_from_this()] { self->write_queued(); });
             }
-            _changed.wait_for(lock, timeout,
-                              [this] { return _goodbye_written || _link != link::connected; });
+            said_goodbye = _changed.wait_until(
+                lock, deadline, [this] { return _goodbye_written || _link != link::connected; });
+            said_goodbye = said_goodbye && _goodbye_written;
         }
         _link = link::closed;
+    }
+    if (said_goodbye) {
+        // Close only our sending side and read on until the receiver closes
+        // its end: closing with its credit frames unread would reset the
+        // connection and discard batches the receiver has not read yet.
+        asio::post(_loop.context(), [self = shared_from_this()] {
+            if (self->_io->socket && self->_io->socket->is_open()) {
+                std::error_code ignored;
+                self->_io->socket->shutdown(asio::socket_base::shutdown_send, ignored);
+            }
+        });
+        std::unique_lock lock(_mu);
+        _changed.wait_until(lock, deadline, [this] { return _io_ended; });
     }
     asio::post(_loop.context(), [self = shared_from_this()] {
         self->_io->backoff.cancel();
@@ -164,6 +180,15 @@ asio::awaitable<void> outbound_channel::run(std::shared_ptr<outbound_channel> se
 }
 
 asio::awaitable<void> outbound_channel::connect_and_serve() {
+    // However the loop ends, close() may be waiting for it.
+    struct ended_guard {
+        outbound_channel* self;
+        ~ended_guard() {
+            std::lock_guard lock(self->_mu);
+            self->_io_ended = true;
+            self->_changed.notify_all();
+        }
+    } guard{this};
     auto backoff = _options.reconnect_min;
     bool warned = false;
     for (;;) {

@@ -139,6 +139,7 @@ private:
     bool _closing = false;                 // GUARDED_BY(_mu)
     bool _goodbye_written = false;         // GUARDED_BY(_mu)
     bool _kick_pending = false;            // GUARDED_BY(_mu): a write_queued is posted
+    bool _io_ended = false;                // GUARDED_BY(_mu): the io loop has returned
     wire::byte_buffer _goodbye;            // GUARDED_BY(_mu): set by close()
 
     // io thread only

@@ -155,6 +155,10 @@ void session::refuse(wire::goodbye_reason reason, const std::string& message) {
 }
 
 void session::write_pending() {
+    if (_write_failed) {
+        _out.clear();
+        return;
+    }
     if (_write_in_progress || _out.empty() || !_socket.is_open()) {
         return;
     }
@@ -165,7 +169,14 @@ void session::write_pending() {
                           self->_write_in_progress = false;
                           self->_writing.clear();
                           if (ec) {
-                              self->close();
+                              // The peer may have closed its reading side after
+                              // its goodbye: stop writing, but read on, so the
+                              // batches and goodbye it sent are not lost.
+                              self->_write_failed = true;
+                              self->_out.clear();
+                              if (self->_close_after_write) {
+                                  self->close();
+                              }
                               return;
                           }
                           if (self->_close_after_write && self->_out.empty()) {

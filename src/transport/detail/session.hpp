@@ -50,6 +50,7 @@ private:
     wire::byte_buffer _writing;  // frames being written
     bool _write_in_progress = false;
     bool _close_after_write = false;
+    bool _write_failed = false;  // the peer stopped reading: write nothing more
     bool _ended = false;
 };
 
