@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -16,14 +17,25 @@ namespace eddy::connectors {
 namespace {
 
 constexpr std::uint64_t max_value_size = 1 << 20;
-constexpr std::string_view value_alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+// 64 characters, so that six random bits pick one uniformly: one 64-bit draw
+// makes ten characters (a generator must not be the slowest stage it tests).
+constexpr std::string_view value_alphabet =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+static_assert(value_alphabet.size() == 64);
 
 generated_record make_random_record(const generator_options& options, xoshiro256& rng) {
     generated_record out;
-    out.key = fmt::format("key-{}", rng.below(options.keys));
+    char key[32] = "key-";
+    const auto end = std::to_chars(key + 4, key + sizeof key, rng.below(options.keys)).ptr;
+    out.key.assign(key, end);
     out.value.resize(options.value_size);
-    for (auto& byte : out.value) {
-        byte = value_alphabet[rng.below(value_alphabet.size())];
+    std::size_t i = 0;
+    while (i < out.value.size()) {
+        std::uint64_t bits = rng.next();
+        for (int n = 0; n < 10 && i < out.value.size(); ++n, ++i) {
+            out.value[i] = value_alphabet[bits & 63];
+            bits >>= 6;
+        }
     }
     return out;
 }
