@@ -2,14 +2,16 @@
 
 // The counters of one instance. Only the instance's own thread writes them
 // (so an update is a relaxed load and store, no locked instruction); any
-// thread may read them for stats.
+// thread may read them for stats. Each instance's counters sit on cache lines
+// of their own: instances run on different cores, and counters of two
+// instances sharing a line would bounce it between the cores on every record.
 
 #include <atomic>
 #include <cstdint>
 
 namespace eddy::runtime {
 
-struct instance_counters {
+struct alignas(64) instance_counters {
     std::atomic<std::uint64_t> records_in{0};
     std::atomic<std::uint64_t> records_out{0};
     std::atomic<std::uint64_t> timers_fired{0};

@@ -1,7 +1,5 @@
 #include "output_channels.hpp"
 
-#include <eddy/clock.hpp>
-
 #include <algorithm>
 
 namespace eddy::runtime {
@@ -29,23 +27,9 @@ output_channels::channel& output_channels::channel_for(instance_id destination) 
     return to;
 }
 
-void output_channels::append(instance_id destination, std::string_view stream,
-                             std::string_view key, std::string_view value, time_micros time,
-                             std::uint32_t group_hint) {
-    const std::size_t index = destination.value();
-    channel& to = index < _channels.size() && _channels[index].downstream
-                      ? _channels[index]
-                      : channel_for(destination);
-    if (!to.open) {
-        to.open = _transport.acquire();
-    }
-    if (_oldest_open_nanos == 0) {
-        _oldest_open_nanos = monotonic_nanos();
-    }
-    to.open->append(stream, key, value, time, group_hint);
-    if (to.open->size() >= _batch_records) {
-        send(destination, to, channel_marker::none);
-    }
+void output_channels::open(channel& to) {
+    to.open = _transport.acquire();
+    to.open_output = unnamed_output;
 }
 
 void output_channels::advance_watermark(time_micros watermark) {
@@ -54,6 +38,7 @@ void output_channels::advance_watermark(time_micros watermark) {
 
 void output_channels::send(instance_id destination, channel& to, channel_marker marker) {
     auto batch = to.open ? std::move(to.open) : _transport.acquire();
+    to.open_output = unnamed_output;
     batch->sender = _self;
     batch->sequence = to.next_sequence;
     batch->watermark = _watermark;

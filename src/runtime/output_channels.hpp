@@ -13,6 +13,7 @@
 
 #include "batch_transport.hpp"
 #include "instance_counters.hpp"
+#include <eddy/clock.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +28,37 @@ public:
                     const std::vector<instance_id>& downstream, instance_counters& counters);
 
     void append(instance_id destination, std::string_view stream, std::string_view key,
-                std::string_view value, time_micros time, std::uint32_t group_hint);
+                std::string_view value, time_micros time, std::uint32_t group_hint) {
+        append(destination, unnamed_output, stream, key, value, time, group_hint);
+    }
+    // The same, for a caller that numbers its output streams: `output` always
+    // stands for the same `stream`, so each open batch looks the stream up
+    // once instead of comparing names per record. The hot path of produce.
+    void append(instance_id destination, std::uint32_t output, std::string_view stream,
+                std::string_view key, std::string_view value, time_micros time,
+                std::uint32_t group_hint) {
+        const std::size_t index = destination.value();
+        if (index >= _channels.size() || !_channels[index].downstream) [[unlikely]] {
+            (void)channel_for(destination);
+        }
+        channel& to = _channels[index];
+        if (!to.open) [[unlikely]] {
+            open(to);
+        }
+        if (output != to.open_output || output == unnamed_output) {
+            to.open_slot = to.open->stream_slot(stream);
+            to.open_output = output;
+        }
+        if (_oldest_open_nanos == 0) [[unlikely]] {
+            _oldest_open_nanos = monotonic_nanos();
+        }
+        to.open->append(to.open_slot, key, value, time, group_hint);
+        if (to.open->size() >= _batch_records) [[unlikely]] {
+            send(destination, to, channel_marker::none);
+        }
+    }
+    // An `output` number that names no stream: look the stream up by name.
+    static constexpr std::uint32_t unnamed_output = UINT32_MAX;
 
     // The output watermark stamped on the batches that leave from now on.
     void advance_watermark(time_micros watermark);
@@ -46,8 +77,13 @@ private:
         sequence_number next_sequence{1};
         time_micros sent_watermark = min_time;
         std::unique_ptr<record_batch> open;
+        // The caller's output number whose stream slot in `open` is open_slot.
+        std::uint32_t open_output = unnamed_output;
+        std::uint32_t open_slot = 0;
     };
     channel& channel_for(instance_id destination);
+    // Gives `to` an empty batch to fill.
+    void open(channel& to);
     void send(instance_id destination, channel& to, channel_marker marker);
 
     const instance_id _self;

@@ -1,5 +1,7 @@
 #include "record_batch.hpp"
 
+#include <algorithm>
+
 namespace eddy::runtime {
 
 std::uint32_t record_batch::stream_slot(std::string_view stream) {
@@ -15,18 +17,18 @@ std::uint32_t record_batch::stream_slot(std::string_view stream) {
     return _last_stream = static_cast<std::uint32_t>(_streams.size() - 1);
 }
 
-void record_batch::append(std::string_view stream, std::string_view key, std::string_view value,
-                          time_micros time, std::uint32_t group_hint) {
-    const auto offset = static_cast<std::uint32_t>(_arena.size());
-    _arena.append(key);
-    _arena.append(value);
-    _index.push_back(entry{offset, static_cast<std::uint32_t>(key.size()),
-                           static_cast<std::uint32_t>(value.size()), group_hint,
-                           stream_slot(stream), time});
+void record_batch::grow_arena(std::size_t needed) {
+    const std::size_t capacity = std::max({needed, _arena_capacity * 2, std::size_t{4096}});
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    if (_arena_size > 0) {
+        std::memcpy(grown.get(), _arena.get(), _arena_size);
+    }
+    _arena = std::move(grown);
+    _arena_capacity = capacity;
 }
 
 void record_batch::clear() {
-    _arena.clear();
+    _arena_size = 0;
     _index.clear();
     sender = instance_id{};
     sequence = sequence_number{};

@@ -15,6 +15,8 @@
 #include <eddy/record.hpp>
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,17 +43,43 @@ public:
     std::uint64_t credit_bytes = 0;
 
     void append(std::string_view stream, std::string_view key, std::string_view value,
-                time_micros time, std::uint32_t group_hint);
+                time_micros time, std::uint32_t group_hint) {
+        append(stream_slot(stream), key, value, time, group_hint);
+    }
+    // The same, for a sender that appends many records of one stream: it
+    // looks the stream up once (stream_slot) and appends by slot, with no
+    // string comparison per record. A slot is valid until clear().
+    [[nodiscard]] std::uint32_t stream_slot(std::string_view stream);
+    void append(std::uint32_t slot, std::string_view key, std::string_view value, time_micros time,
+                std::uint32_t group_hint) {
+        const std::size_t offset = _arena_size;
+        const std::size_t needed = offset + key.size() + value.size();
+        if (needed > _arena_capacity) {
+            grow_arena(needed);
+        }
+        char* out = _arena.get() + offset;
+        // Empty views may carry a null pointer, which memcpy must not see.
+        if (!key.empty()) {
+            std::memcpy(out, key.data(), key.size());
+        }
+        if (!value.empty()) {
+            std::memcpy(out + key.size(), value.data(), value.size());
+        }
+        _arena_size = needed;
+        _index.push_back(entry{static_cast<std::uint32_t>(offset),
+                               static_cast<std::uint32_t>(key.size()),
+                               static_cast<std::uint32_t>(value.size()), group_hint, slot, time});
+    }
 
     [[nodiscard]] std::size_t size() const { return _index.size(); }
     [[nodiscard]] bool empty() const { return _index.empty(); }
-    [[nodiscard]] std::size_t bytes() const { return _arena.size(); }
+    [[nodiscard]] std::size_t bytes() const { return _arena_size; }
 
     [[nodiscard]] record at(std::size_t i) const {
         const entry& e = _index[i];
-        const std::string_view all(_arena);
-        return record{all.substr(e.offset, e.key_size),
-                      all.substr(e.offset + e.key_size, e.value_size), e.time,
+        const char* data = _arena.get() + e.offset;
+        return record{std::string_view(data, e.key_size),
+                      std::string_view(data + e.key_size, e.value_size), e.time,
                       _streams[e.stream]};
     }
     // The stream record i was produced to.
@@ -73,13 +101,17 @@ private:
         std::uint32_t stream;  // index into _streams
         time_micros time;
     };
-    // The slot of `stream` in _streams, added if new. Batches rarely carry
-    // more than one or two streams, so this is a compare with the last one.
-    [[nodiscard]] std::uint32_t stream_slot(std::string_view stream);
+    // Makes room for `needed` arena bytes, keeping what is there.
+    void grow_arena(std::size_t needed);
 
     std::vector<std::string> _streams;  // kept across clear(): usually the same next time
     std::uint32_t _last_stream = UINT32_MAX;
-    std::string _arena;
+    // Keys and values, back to back. Managed by hand rather than a std::string
+    // so that an append is one capacity check and two copies, with no
+    // zero-filling; the buffer is kept across clear() and recycled with the batch.
+    std::unique_ptr<char[]> _arena;
+    std::size_t _arena_size = 0;
+    std::size_t _arena_capacity = 0;
     std::vector<entry> _index;
 };
 

@@ -17,20 +17,21 @@ void task_context::bind(std::string_view key, time_micros time, std::uint32_t gr
 }
 
 void task_context::produce(std::string_view stream, std::string_view key, std::string_view value) {
-    produce(stream, key, value, _time);
+    produce_at(stream, key, value, _time);
 }
 
 void task_context::produce(std::string_view stream, std::string_view key, std::string_view value,
                            time_micros time) {
-    const auto produced = _output.produce(stream, key, value, time);
-    if (!produced) {
-        // A programming error in the computation, reported and counted, not thrown:
-        // the record is dropped and processing goes on.
-        // Logged the first time and then every 10,000th, not per record.
-        if (_produce_errors++ % 10'000 == 0) {
-            eddy::log().error("{}[{}]: {} ({} so far)", _settings.computation, _settings.index,
-                              produced.error().message, _produce_errors);
-        }
+    produce_at(stream, key, value, time);
+}
+
+void task_context::report_produce_error(error<runtime_errc> failure) {
+    // A programming error in the computation, reported and counted, not thrown:
+    // the record is dropped and processing goes on.
+    // Logged the first time and then every 10,000th, not per record.
+    if (_produce_errors++ % 10'000 == 0) {
+        eddy::log().error("{}[{}]: {} ({} so far)", _settings.computation, _settings.index,
+                          failure.message, _produce_errors);
     }
 }
 
