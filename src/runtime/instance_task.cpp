@@ -137,6 +137,14 @@ void instance_task::update_output_watermark() {
     _output.channels().advance_watermark(watermark);
 }
 
+void instance_task::set_upstreams(const std::vector<instance_id>& upstreams) {
+    if (_inputs.set_upstreams(upstreams)) {
+        _context.set_watermark(_inputs.input_watermark());
+        fire_event_timers();
+        update_output_watermark();
+    }
+}
+
 void instance_task::flush() {
     _output.channels().flush();
 }

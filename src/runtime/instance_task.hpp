@@ -49,6 +49,9 @@ public:
         return _timers.next_due(time_domain::processing_time);
     }
     [[nodiscard]] bool input_finished() const { return _inputs.all_ended(); }
+    // A topology change: these are the upstream instances from now on (their
+    // watermarks and end of stream count; removed ones no longer do).
+    void set_upstreams(const std::vector<instance_id>& upstreams);
 
     // Sends what is buffered (the instance has nothing more to do right now).
     void flush();
