@@ -17,10 +17,10 @@
 namespace eddy::control {
 
 struct coordinator_options {
-    std::filesystem::path home;         // the state directory (created if missing)
-    std::string host = "127.0.0.1";     // keep it loopback unless behind a proxy
-    int port = 0;                       // 0: any free port
-    std::string executor_path;          // the eddy-executor binary
+    std::filesystem::path home;              // the state directory (created if missing)
+    std::string host = "127.0.0.1";          // keep it loopback unless behind a proxy
+    int port = 0;                            // 0: any free port
+    std::string executor_path;               // the eddy-executor binary
     std::function<void(int port)> on_ready;  // once the API listens (may be empty)
 };
 

@@ -407,7 +407,8 @@ void read_document(const YAML::Node& document, const fs::path& base_dir, library
                     out.size() + 1, describe(item));
             continue;
         }
-        out.emplace_back(computation_reader(item, out.size(), base_dir, check, log).read(), item.Mark());
+        out.emplace_back(computation_reader(item, out.size(), base_dir, check, log).read(),
+                         item.Mark());
     }
 }
 

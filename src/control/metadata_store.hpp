@@ -35,13 +35,13 @@
 namespace eddy::control {
 
 enum class metadata_errc {
-    no_node,       // the path does not exist
-    node_exists,   // create on an existing path
-    bad_version,   // compare-and-set lost: the node changed since it was read
-    not_empty,     // remove of a node that has children
-    bad_path,      // not an absolute path, empty segment, trailing slash
-    no_parent,     // create under a missing parent
-    unavailable,   // the store cannot be reached or written (disk, connection)
+    no_node,      // the path does not exist
+    node_exists,  // create on an existing path
+    bad_version,  // compare-and-set lost: the node changed since it was read
+    not_empty,    // remove of a node that has children
+    bad_path,     // not an absolute path, empty segment, trailing slash
+    no_parent,    // create under a missing parent
+    unavailable,  // the store cannot be reached or written (disk, connection)
 };
 
 template <class T>

@@ -66,9 +66,8 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
         }
         computation_layout layout;
         if (!c.ids.empty() && c.ids.size() != c.instances) {
-            throw std::invalid_argument(fmt::format(
-                "computation '{}' has {} instances but {} ids", c.meta.name, c.instances,
-                c.ids.size()));
+            throw std::invalid_argument(fmt::format("computation '{}' has {} instances but {} ids",
+                                                    c.meta.name, c.instances, c.ids.size()));
         }
         for (std::uint32_t n = 0; n < c.instances; ++n) {
             const instance_id id = c.ids.empty() ? instance_id(next_id++) : c.ids[n];
@@ -105,8 +104,7 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
         for (const auto& input : computations[i].meta.inputs) {
             stream_of(input.stream)
                 .subscribers.push_back(subscriber_route{computations[i].meta.name, input.by,
-                                                        plan.computations[i].ids,
-                                                        max_key_groups});
+                                                        plan.computations[i].ids, max_key_groups});
         }
     }
     plan.routes = std::make_shared<const routing_table>(std::move(streams), topology_epoch(1));
