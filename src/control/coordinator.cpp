@@ -236,7 +236,7 @@ api_result coordinator::kill(const std::string& name) {
     if (found == next.computations.end()) {
         return tl::unexpected(not_found("no computation named '" + name + "'"));
     }
-    const computation_record killed = *found;
+    const computation_record killed = std::move(*found);  // erased next
     next.computations.erase(found);
     if (auto ok = commit(next); !ok) {
         return tl::unexpected(ok.error());
