@@ -213,7 +213,8 @@ TEST_F(topology, scaling_a_shuffle_computation_up_and_down_under_load_loses_noth
     const auto up3 = eddy({"scale", "relay", "3"});
     ASSERT_EQ(up3.exit_code, 0) << up3;
     ASSERT_TRUE(wait_running({"relay"}, 20s)) << instances().dump(2);
-    EXPECT_EQ(running_pids({"relay"}).size(), 3u);
+    const auto relays = running_pids({"relay"});
+    EXPECT_EQ(relays.size(), 3u);
     EXPECT_EQ(running_pids({"numbers", "tally"}), fixed);
     // The new instances take their share before the scale down.
     ASSERT_TRUE(wait_until([&] { return records_in("relay", 2) > 0; }, 10s)) << instances().dump(2);
@@ -224,6 +225,13 @@ TEST_F(topology, scaling_a_shuffle_computation_up_and_down_under_load_loses_noth
     ASSERT_EQ(down1.exit_code, 0) << down1;
     EXPECT_EQ(running_pids({"relay"}).size(), 1u) << instances().dump(2);
     EXPECT_EQ(running_pids({"numbers", "tally"}), fixed);
+    // Retired instances drain what they received and exit.
+    for (const auto& [instance, pid] : relays) {
+        if (instance.second > 0) {
+            EXPECT_TRUE(wait_until([pid = pid] { return !process_alive(pid); }, 15s))
+                << "retired relay[" << instance.second << "] (pid " << pid << ") still runs";
+        }
+    }
 
     ASSERT_TRUE(wait_all_finished(60s)) << computations().dump(2);
     ASSERT_TRUE(wait_until([&] { return count_lines(count_file) == 1; }, 10s));
@@ -331,6 +339,9 @@ config: {output: tagged}
     EXPECT_EQ(running_pids({"pulses", "out"}), kept);
     ASSERT_TRUE(wait_running({"tagger"}, 20s));
     EXPECT_NE(running_pids({"tagger"}), old_tagger) << "tagger was not restarted";
+    const auto old_pid = old_tagger.begin()->second;
+    EXPECT_TRUE(wait_until([&] { return !process_alive(old_pid); }, 15s))
+        << "the v1 executor (pid " << old_pid << ") still runs";
     for (const auto& c : computations()) {
         if (c["name"] == "tagger") {
             EXPECT_EQ(c["generation"], 2) << c.dump();
