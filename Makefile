@@ -5,7 +5,7 @@ BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all setup configure build install test check demo bench lint format clean
+.PHONY: all setup configure build install test check demo demo-embedded bench lint format clean
 
 all: build
 
@@ -33,8 +33,13 @@ test: build
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
 
-# The main job on the embedded local mode, about 20 seconds.
+# The ad-tech job on a local cluster (eddy up, deploy, then deploy, scale and
+# kill while it runs; eddy down), about 30 seconds.
 demo: build
+	@bash scripts/demo $(BUILD)
+
+# The same job in one process on the embedded runtime, about 20 seconds.
+demo-embedded: build
 	$(BUILD)/examples/adtech/adtech_demo --seconds 20
 
 bench: build

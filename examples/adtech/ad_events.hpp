@@ -101,13 +101,19 @@ private:
 // The source "ad_events" → stream "events": a connectors::generator making
 // ad events. Generator options (rate, count, time_step_us, ...) and the
 // options above come from the constructor, overridden by the configuration.
-// Lifecycle as connectors::generator.
+// A default-made source (what a manifest's `class: ad_event_source` gets)
+// makes 20,000 events/s with event time advancing 50 µs per event, as
+// adtech_demo does; a configuration that changes `rate` should change
+// `time_step_us` to match (1e6 / rate), or the fraud detector's window of
+// event time no longer spans the same wall-clock time. Its name and stream
+// are fixed ("ad_events", "events"). Lifecycle as connectors::generator.
 class ad_event_source final : public eddy::connectors::generator {
 public:
     // `source_options.seed` is replaced by `options.seed` (one seed for both).
-    explicit ad_event_source(ad_event_options options = {},
-                             eddy::connectors::generator_options source_options = {
-                                 .name = "ad_events", .stream = "events"});
+    explicit ad_event_source(
+        ad_event_options options = {},
+        eddy::connectors::generator_options source_options = {
+            .name = "ad_events", .stream = "events", .rate = 20'000, .time_step_us = 50});
     void init(eddy::context& ctx) override;
 
 protected:

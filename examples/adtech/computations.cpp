@@ -39,7 +39,7 @@ struct campaign_counts {
     std::uint64_t clicks = 0;
 };
 
-campaign_counts decode_counts(const std::optional<std::string>& text) {
+campaign_counts decode_counts(const std::optional<std::string>& text, std::string_view owner) {
     campaign_counts c;
     if (!text) {
         return c;
@@ -48,9 +48,35 @@ campaign_counts decode_counts(const std::optional<std::string>& text) {
     auto first = std::from_chars(text->data(), end, c.impressions);
     if (first.ec != std::errc{} || first.ptr == end ||
         std::from_chars(first.ptr + 1, end, c.clicks).ec != std::errc{}) {
-        throw std::runtime_error(fmt::format("ctr: corrupt state '{}'", *text));
+        throw std::runtime_error(fmt::format("{}: corrupt state '{}'", owner, *text));
     }
     return c;
+}
+
+std::string encode_counts(const campaign_counts& c) {
+    return fmt::format("{} {}", c.impressions, c.clicks);
+}
+
+double ctr_percent(const campaign_counts& c) {
+    return c.impressions == 0
+               ? 0.0
+               : 100.0 * static_cast<double>(c.clicks) / static_cast<double>(c.impressions);
+}
+
+// The end of the period of `period_us` that `now` falls in.
+eddy::time_micros next_boundary(eddy::time_micros now, std::int64_t period_us) {
+    return (now / period_us + 1) * period_us;
+}
+
+// A stream name from option `name`, else `fallback`.
+std::string stream_option(const option_reader& reader, std::string_view name,
+                          std::string_view fallback) {
+    auto stream = reader.text(name).value_or(std::string(fallback));
+    if (stream.empty()) {
+        throw std::invalid_argument(
+            fmt::format("{}: option '{}' must name a stream", reader.owner(), name));
+    }
+    return stream;
 }
 
 std::string encode_times(const std::vector<eddy::time_micros>& times) {
@@ -67,6 +93,12 @@ eddy::metadata event_parser::metadata() const {
             .outputs = {"campaign_events", "user_clicks"}};
 }
 
+void event_parser::init(eddy::context& ctx) {
+    const auto reader = option_reader::of(ctx, "event_parser");
+    _campaign_stream = stream_option(reader, "campaign_stream", _campaign_stream);
+    _click_stream = stream_option(reader, "click_stream", _click_stream);
+}
+
 void event_parser::process_record(eddy::context& ctx, const eddy::record& r) {
     const auto event = parse_event(r.value);
     if (!event) {
@@ -74,9 +106,9 @@ void event_parser::process_record(eddy::context& ctx, const eddy::record& r) {
         return;
     }
     const bool click = event->kind == ad_event_kind::click;
-    ctx.produce("campaign_events", event->campaign, click ? "click" : "imp");
+    ctx.produce(_campaign_stream, event->campaign, click ? "click" : "imp");
     if (click) {
-        ctx.produce("user_clicks", event->user, event->campaign);
+        ctx.produce(_click_stream, event->user, event->campaign);
     }
 }
 
@@ -92,20 +124,20 @@ void ctr_counter::init(eddy::context& ctx) {
         throw std::invalid_argument("ctr: option 'report_interval_ms' must be at least 1");
     }
     _interval_us = static_cast<std::int64_t>(interval_ms) * 1000;
+    _output = stream_option(reader, "output", _output);
 }
 
 void ctr_counter::process_record(eddy::context& ctx, const eddy::record& r) {
     const auto state = ctx.get("counts");
-    auto counts = decode_counts(state);
+    auto counts = decode_counts(state, "ctr");
     if (!state) {
         // First event of this campaign: start its reports.
-        const auto now = ctx.processing_time();
-        ctx.set_timer(r.key, (now / _interval_us + 1) * _interval_us,
+        ctx.set_timer(r.key, next_boundary(ctx.processing_time(), _interval_us),
                       eddy::time_domain::processing_time, report_tag);
         ctx.set_timer(r.key, end_of_input, eddy::time_domain::event_time, final_tag);
     }
     (r.value == "click" ? counts.clicks : counts.impressions) += 1;
-    ctx.put("counts", fmt::format("{} {}", counts.impressions, counts.clicks));
+    ctx.put("counts", encode_counts(counts));
 }
 
 void ctr_counter::process_timer(eddy::context& ctx, const eddy::timer& t) {
@@ -116,12 +148,10 @@ void ctr_counter::process_timer(eddy::context& ctx, const eddy::timer& t) {
 }
 
 void ctr_counter::report(eddy::context& ctx, std::string_view campaign) {
-    const auto c = decode_counts(ctx.get("counts"));
-    const double ctr = c.impressions == 0 ? 0.0
-                                          : 100.0 * static_cast<double>(c.clicks) /
-                                                static_cast<double>(c.impressions);
-    ctx.produce("ctr", campaign,
-                fmt::format("impressions={} clicks={} ctr={:.3f}%", c.impressions, c.clicks, ctr),
+    const auto c = decode_counts(ctx.get("counts"), "ctr");
+    ctx.produce(_output, campaign,
+                fmt::format("impressions={} clicks={} ctr={:.3f}%", c.impressions, c.clicks,
+                            ctr_percent(c)),
                 ctx.processing_time());
 }
 
@@ -139,6 +169,7 @@ void fraud_detector::init(eddy::context& ctx) {
     if (_window_us <= 0) {
         throw std::invalid_argument("fraud_detector: option 'window_seconds' must be above 0");
     }
+    _output = stream_option(reader, "output", _output);
 }
 
 void fraud_detector::process_record(eddy::context& ctx, const eddy::record& r) {
@@ -153,7 +184,7 @@ void fraud_detector::process_record(eddy::context& ctx, const eddy::record& r) {
     const bool alerting = ctx.get("alerting").has_value();
     if (times.size() > _max_clicks && !alerting) {
         ctx.put("alerting", "1");
-        ctx.produce("fraud_alerts", r.key,
+        ctx.produce(_output, r.key,
                     fmt::format("clicks={} window_s={:g} first={} last={}", times.size(),
                                 static_cast<double>(_window_us) / 1e6, times.front(), newest));
     } else if (times.size() <= _max_clicks && alerting) {
@@ -167,6 +198,48 @@ void fraud_detector::process_timer(eddy::context& ctx, const eddy::timer& t) {
     if (t.tag == expire_tag) {
         ctx.erase("clicks");
         ctx.erase("alerting");
+    }
+}
+
+eddy::metadata high_ctr::metadata() const {
+    return {.name = "high_ctr",
+            .inputs = {{"campaign_events", eddy::grouping::key}},
+            .outputs = {"high_ctr"}};
+}
+
+void high_ctr::init(eddy::context& ctx) {
+    const auto reader = option_reader::of(ctx, "high_ctr");
+    const auto window_s = reader.non_negative("window_seconds").value_or(5.0);
+    _window_us = static_cast<std::int64_t>(window_s * 1e6);
+    if (_window_us <= 0) {
+        throw std::invalid_argument("high_ctr: option 'window_seconds' must be above 0");
+    }
+    _min_impressions = reader.unsigned_integer("min_impressions").value_or(_min_impressions);
+    _min_ctr_percent = reader.non_negative("min_ctr_percent").value_or(_min_ctr_percent);
+    _output = stream_option(reader, "output", _output);
+}
+
+void high_ctr::process_record(eddy::context& ctx, const eddy::record& r) {
+    const auto state = ctx.get("window");
+    auto counts = decode_counts(state, "high_ctr");
+    if (!state) {
+        // The campaign's first event since the last window closed: open one.
+        ctx.set_timer(r.key, next_boundary(ctx.processing_time(), _window_us),
+                      eddy::time_domain::processing_time, report_tag);
+    }
+    (r.value == "click" ? counts.clicks : counts.impressions) += 1;
+    ctx.put("window", encode_counts(counts));
+}
+
+void high_ctr::process_timer(eddy::context& ctx, const eddy::timer& t) {
+    const auto c = decode_counts(ctx.get("window"), "high_ctr");
+    ctx.erase("window");
+    const double ctr = ctr_percent(c);
+    if (c.impressions >= _min_impressions && ctr >= _min_ctr_percent) {
+        ctx.produce(_output, t.key,
+                    fmt::format("ctr={:.3f}% impressions={} clicks={} window_s={:g}", ctr,
+                                c.impressions, c.clicks, static_cast<double>(_window_us) / 1e6),
+                    t.time);
     }
 }
 

@@ -72,6 +72,36 @@ TEST(ctr_counter, counts_and_reports_per_campaign) {
     EXPECT_EQ(ctx.timers().back().time, 4'000'000);  // the next report
 }
 
+TEST(high_ctr, reports_a_window_above_the_threshold_and_starts_afresh) {
+    high_ctr alert;
+    recording_context ctx({{"window_seconds", "2"},
+                           {"min_ctr_percent", "20"},
+                           {"min_impressions", "4"},
+                           {"output", "hot"}});
+    ctx.set_processing_time(2'500'000);
+    alert.init(ctx);
+    auto window = [&](std::initializer_list<const char*> kinds, eddy::time_micros end) {
+        for (auto kind : kinds) {
+            ctx.deliver(alert, {.key = "c01", .value = kind, .time = 0});
+        }
+        ASSERT_EQ(ctx.timers().back().time, end);  // aligned to the window
+        ctx.fire(alert, {.key = "c01",
+                         .tag = ctx.timers().back().tag,
+                         .time = end,
+                         .domain = eddy::time_domain::processing_time});
+        EXPECT_EQ(ctx.state_of("c01", "window"), std::nullopt);
+        ctx.set_processing_time(end + 500'000);
+    };
+    window({"imp", "imp", "imp", "imp", "click"}, 4'000'000);
+    ASSERT_EQ(ctx.produced().size(), 1u);
+    EXPECT_EQ(ctx.produced()[0].stream, "hot");
+    EXPECT_EQ(ctx.produced()[0].value, "ctr=25.000% impressions=4 clicks=1 window_s=2");
+    window({"imp", "imp", "imp", "imp", "imp", "click"}, 6'000'000);         // 20%: still reported
+    window({"imp", "imp", "imp", "imp", "imp", "imp", "click"}, 8'000'000);  // 16.7%: not
+    window({"imp", "click", "click"}, 10'000'000);                           // too few impressions
+    EXPECT_EQ(ctx.produced().size(), 2u);
+}
+
 // The pipeline on 120,000 seeded events with reproducible event times.
 class adtech_pipeline : public ::testing::Test {
 protected:
