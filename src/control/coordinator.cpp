@@ -90,7 +90,13 @@ tl::expected<manifest, api_error> coordinator::read_manifest(const deploy_reques
     auto parsed =
         parse_manifest(request.manifest, virtual_manifest_dir / file_name, library_check::skip);
     if (!parsed) {
-        return tl::unexpected(api_error{400, parsed.error().message});
+        // Name the manifest as the caller did, not by the upload directory.
+        std::string message;
+        for (auto problem : parsed.error().problems) {
+            problem.file = request.file;
+            message += problem.to_string() + "\n";
+        }
+        return tl::unexpected(api_error{400, message});
     }
     // Libraries come from the request: stored by content hash, run from there.
     std::map<std::filesystem::path, std::filesystem::path> uploaded;
