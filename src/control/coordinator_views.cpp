@@ -268,10 +268,17 @@ void coordinator::refresh_counters() {
             if (!inserted) {
                 const std::chrono::duration<double> elapsed = now - entry->second.at;
                 if (elapsed.count() > 0 && counters->records_in >= entry->second.last.records_in) {
-                    entry->second.in_per_second =
+                    // Smoothed (exponential moving average): a stream of a few
+                    // records every few seconds shows its rate, not 0 or a burst.
+                    constexpr double weight = 0.3;
+                    const double in_now =
                         (counters->records_in - entry->second.last.records_in) / elapsed.count();
-                    entry->second.out_per_second =
+                    const double out_now =
                         (counters->records_out - entry->second.last.records_out) / elapsed.count();
+                    entry->second.in_per_second =
+                        weight * in_now + (1 - weight) * entry->second.in_per_second;
+                    entry->second.out_per_second =
+                        weight * out_now + (1 - weight) * entry->second.out_per_second;
                 }
             }
             entry->second.last = *counters;

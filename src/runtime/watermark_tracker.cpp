@@ -45,6 +45,7 @@ bool watermark_tracker::set_upstreams(const std::vector<instance_id>& upstreams)
     }
     _channels = std::move(next);
     _ended = ended;
+    _rewired_to_none = _channels.empty();
     recompute();
     return _input > before;
 }

@@ -33,7 +33,11 @@ public:
     // back. Returns true if it advanced.
     bool set_upstreams(const std::vector<instance_id>& upstreams);
     [[nodiscard]] time_micros input_watermark() const { return _input; }
-    [[nodiscard]] bool all_ended() const { return _ended == _channels.size(); }
+    // Every upstream has ended its stream. An instance whose last upstream a
+    // topology change removed has not ended: new upstreams may come.
+    [[nodiscard]] bool all_ended() const {
+        return !_rewired_to_none && _ended == _channels.size();
+    }
 
 private:
     struct channel_state {
@@ -44,6 +48,7 @@ private:
 
     std::unordered_map<instance_id, channel_state> _channels;
     std::size_t _ended = 0;
+    bool _rewired_to_none = false;  // set_upstreams left no upstream
     time_micros _input = min_time;
 };
 
