@@ -1,6 +1,7 @@
 #include "coordinator_main.hpp"
 
 #include "api_server.hpp"
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "coordinator.hpp"
 #include "embedded_store.hpp"
@@ -19,30 +20,6 @@
 namespace eddy::control {
 
 namespace {
-
-std::string random_token() {
-    std::random_device device;
-    std::ostringstream out;
-    for (int i = 0; i < 8; ++i) {
-        out << std::hex << device();
-    }
-    return out.str();
-}
-
-void write_private(const std::filesystem::path& path, const std::string& text) {
-    const auto temporary = path.string() + ".tmp";
-    std::filesystem::remove(temporary);
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        std::filesystem::permissions(
-            temporary, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-        out << text;
-        if (!out) {
-            throw std::runtime_error("cannot write " + temporary);
-        }
-    }
-    std::filesystem::rename(temporary, path);
-}
 
 // Stops the coordinator once: from the API, a signal, or the end of run.
 class stop_latch {
@@ -98,8 +75,8 @@ int run_coordinator(const coordinator_options& options) {
             return 1;
         }
         coord.recover();
-        write_private(options.home / "token", token + "\n");
-        write_private(options.home / "api.port", std::to_string(port) + "\n");
+        write_file_atomically(options.home / "token", token + "\n", private_file);
+        write_file_atomically(options.home / "api.port", std::to_string(port) + "\n");
         eddy::log().info("coordinator: API on http://{}:{}, home {}", options.host, port,
                          options.home.string());
         if (options.on_ready) {

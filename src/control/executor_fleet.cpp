@@ -1,5 +1,6 @@
 #include "executor_fleet.hpp"
 
+#include "base/files.hpp"
 #include "base/log.hpp"
 
 #include <fcntl.h>
@@ -19,49 +20,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_all(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-void write_atomically(const std::filesystem::path& path, const std::string& text,
-                      std::filesystem::perms mode) {
-    const auto temporary = path.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::trunc | std::ios::binary);
-        out << text;
-        out.flush();
-        if (!out) {
-            throw std::runtime_error("cannot write " + temporary);
-        }
-    }
-    std::filesystem::permissions(temporary, mode);
-    std::filesystem::rename(temporary, path);
-}
-
 // The token executors require on their admin interface: kept across
 // coordinator restarts so adopted executors still answer.
 std::string load_or_make_token(const std::filesystem::path& path) {
-    if (auto existing = read_all(path); !existing.empty()) {
+    if (auto existing = read_file_or_empty(path); !existing.empty()) {
         return existing.substr(0, existing.find('\n'));
     }
-    std::random_device device;
-    std::ostringstream token;
-    for (int i = 0; i < 4; ++i) {
-        token << std::hex << device();
-    }
-    write_atomically(path, token.str() + "\n",
-                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    return token.str();
+    auto token = random_token();
+    write_file_atomically(path, token + "\n", private_file);
+    return token;
 }
 
 bool is_our_executor(pid_t pid, std::uint32_t id) {
     if (pid <= 0 || ::kill(pid, 0) != 0) {
         return false;
     }
-    auto cmdline = read_all("/proc/" + std::to_string(pid) + "/cmdline");
+    auto cmdline = read_file_or_empty("/proc/" + std::to_string(pid) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     return cmdline.find("eddy-executor") != std::string::npos &&
            cmdline.find("/" + std::to_string(id) + ".port") != std::string::npos;
@@ -102,9 +76,7 @@ executor_fleet::executor_fleet(std::filesystem::path home, std::string executor_
 }
 
 void executor_fleet::write_document(const std::string& document) {
-    write_atomically(_home / "topology.json", document,
-                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
-                         std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    write_file_atomically(_home / "topology.json", document);
 }
 
 std::filesystem::path executor_fleet::log_path(std::string_view computation,
@@ -193,7 +165,7 @@ void executor_fleet::ensure_running(const computation_record& computation,
     }
     auto spec = spec_for(computation, instance);
     bool adopted = false;
-    if (auto pid_text = read_all(spec.pid_path); !pid_text.empty()) {
+    if (auto pid_text = read_file_or_empty(spec.pid_path); !pid_text.empty()) {
         const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
         if (is_our_executor(pid, instance.id)) {
             _supervisor.forget(spec.id);

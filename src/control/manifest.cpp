@@ -281,12 +281,9 @@ private:
             return;
         }
         if (auto text = scalar(node, "delivery")) {
-            for (const auto mode : {delivery_mode::at_most_once, delivery_mode::at_least_once,
-                                    delivery_mode::exactly_once}) {
-                if (to_string(mode) == *text) {
-                    _spec.delivery = mode;
-                    return;
-                }
+            if (const auto mode = parse_delivery_mode(*text)) {
+                _spec.delivery = *mode;
+                return;
             }
             problem(node, "delivery '{}' is not one of at_most_once, at_least_once, exactly_once",
                     *text);
@@ -417,18 +414,6 @@ void read_document(const YAML::Node& document, const fs::path& base_dir, library
 std::string manifest_problem::to_string() const {
     return line > 0 ? fmt::format("{}:{}:{}: {}", file, line, column, message)
                     : fmt::format("{}: {}", file, message);
-}
-
-std::string_view to_string(delivery_mode mode) {
-    switch (mode) {
-        case delivery_mode::at_most_once:
-            return "at_most_once";
-        case delivery_mode::at_least_once:
-            return "at_least_once";
-        case delivery_mode::exactly_once:
-            return "exactly_once";
-    }
-    return "unknown";
 }
 
 std::string_view to_string(grouping by) {

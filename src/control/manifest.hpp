@@ -24,6 +24,7 @@
 // Threading: pure functions; parse_manifest_file reads the file and stats the
 // libraries it names.
 
+#include "base/delivery_mode.hpp"
 #include <eddy/computation.hpp>
 
 #include <nlohmann/json_fwd.hpp>
@@ -38,9 +39,7 @@
 
 namespace eddy::control {
 
-// Mirrors executor::delivery_mode (the executors' topology document); kept
-// here so the control plane does not link the executor to read a manifest.
-enum class delivery_mode { at_most_once, at_least_once, exactly_once };
+using eddy::delivery_mode;
 
 // What a computation asks of its host. Parsed and stored; not enforced yet.
 struct resource_request {
@@ -105,7 +104,7 @@ enum class library_check {
 // Reads `file` and parses it; an unreadable file is a problem like any other.
 [[nodiscard]] manifest_result parse_manifest_file(const std::filesystem::path& file);
 
-[[nodiscard]] std::string_view to_string(delivery_mode mode);
+using eddy::to_string;
 [[nodiscard]] std::string_view to_string(grouping by);
 
 // JSON form of a computation, as the coordinator stores it:

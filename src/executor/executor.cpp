@@ -1,5 +1,6 @@
 #include "executor.hpp"
 
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "connectors/builtin.hpp"
 #include "metrics.hpp"
@@ -28,20 +29,6 @@ std::string read_text(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-// Writes `text` to `path` atomically (a temporary beside it, then rename), so
-// that a launcher polling for the file never reads half of it.
-void write_atomically(const std::string& path, const std::string& text) {
-    const auto temporary = path + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << text;
-        if (!out) {
-            throw std::runtime_error("cannot write '" + temporary + "'");
-        }
-    }
-    std::filesystem::rename(temporary, path);
 }
 
 time_micros watermark_delay(const computation_entry& entry) {
@@ -183,7 +170,7 @@ void executor::start() {
         throw std::runtime_error(admin_port.error().message);
     }
     if (!_options.admin_port_file.empty()) {
-        write_atomically(_options.admin_port_file, std::to_string(*admin_port) + "\n");
+        eddy::write_file_atomically(_options.admin_port_file, std::to_string(*admin_port) + "\n");
     }
     eddy::log().info("{}[{}] (instance {}) listening on {}, admin on {}:{}", me.name,
                      _options.index, _self, bound->to_string(), _options.admin_host, *admin_port);

@@ -8,18 +8,6 @@ namespace eddy::executor {
 
 using json = nlohmann::json;
 
-std::string_view to_string(delivery_mode mode) {
-    switch (mode) {
-        case delivery_mode::at_most_once:
-            return "at_most_once";
-        case delivery_mode::at_least_once:
-            return "at_least_once";
-        case delivery_mode::exactly_once:
-            return "exactly_once";
-    }
-    return "unknown";
-}
-
 namespace {
 
 std::string_view to_string(grouping g) {
@@ -108,17 +96,13 @@ computation_entry read_computation(const json& item, std::size_t position) {
         entry.outputs.push_back(output.get<std::string>());
     }
     const auto delivery = item.value("delivery", std::string("at_most_once"));
-    if (delivery == "at_most_once") {
-        entry.delivery = delivery_mode::at_most_once;
-    } else if (delivery == "at_least_once") {
-        entry.delivery = delivery_mode::at_least_once;
-    } else if (delivery == "exactly_once") {
-        entry.delivery = delivery_mode::exactly_once;
-    } else {
+    const auto mode = parse_delivery_mode(delivery);
+    if (!mode) {
         throw std::invalid_argument(where("delivery '" + delivery +
                                           "' is not one of at_most_once, at_least_once, "
                                           "exactly_once"));
     }
+    entry.delivery = *mode;
     for (const auto& [key, value] : config.items()) {
         if (!value.is_string()) {
             throw std::invalid_argument(where("config '" + key + "' must be a string"));

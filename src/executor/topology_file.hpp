@@ -20,6 +20,7 @@
 //
 // Threading: pure functions.
 
+#include "base/delivery_mode.hpp"
 #include "base/error.hpp"
 #include "base/strong_id.hpp"
 #include "transport/endpoint.hpp"
@@ -42,7 +43,7 @@ enum class executor_errc {
 template <class T>
 using executor_result = eddy::result<T, executor_errc>;
 
-enum class delivery_mode { at_most_once, at_least_once, exactly_once };
+using eddy::delivery_mode;
 
 struct computation_entry {
     std::string name;
@@ -74,7 +75,5 @@ struct topology_document {
 
 // The document as JSON (what parse_topology reads back unchanged).
 [[nodiscard]] std::string to_json(const topology_document& topology);
-
-[[nodiscard]] std::string_view to_string(delivery_mode mode);
 
 }  // namespace eddy::executor

@@ -5,8 +5,7 @@
 // alone: their pids are compared before and after.
 
 #include "cluster_fixture.hpp"
-#include "connectors/builtin.hpp"
-#include "connectors/testing/recording_context.hpp"
+#include "support/wordcount_reference.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,36 +22,6 @@ using json = nlohmann::json;
 
 constexpr const char* sentences_per_instance = "3000";
 constexpr const char* sentences_seed = "11";
-
-// The word counts the two generator instances' lines hold, counted by a plain
-// loop over the built-in generator run outside eddy.
-std::map<std::string, long> expected_word_counts() {
-    const std::map<std::string, std::string, std::less<>> config{{"stream", "lines"},
-                                                                 {"kind", "sentences"},
-                                                                 {"count", sentences_per_instance},
-                                                                 {"seed", sentences_seed}};
-    std::map<std::string, long> counts;
-    for (std::uint32_t index = 0; index < 2; ++index) {
-        connectors::testing::recording_context ctx(config, index, 2);
-        auto made = connectors::make_builtin("generator", config);
-        EXPECT_TRUE(made);
-        if (!made) {
-            return {};
-        }
-        auto& generator = dynamic_cast<eddy::source&>(**made);
-        generator.init(ctx);
-        while (generator.poll(ctx) != poll_status::finished) {
-        }
-        for (const auto& line : ctx.produced()) {
-            std::istringstream words(line.value);
-            std::string word;
-            while (words >> word) {
-                ++counts[word];
-            }
-        }
-    }
-    return counts;
-}
 
 // The names `ls --json` lists.
 std::set<std::string> names_of(const json& computations) {
@@ -118,24 +87,10 @@ TEST_F(topology, deployed_word_count_finishes_with_exact_counts) {
               (std::set<std::string>{"sentences", "splitter", "counter", "sink"}));
 
     // Every occurrence of a word produced its running count once: 1..n.
-    std::map<std::string, std::vector<long>> seen;
-    std::ifstream in(output);
-    std::string word;
-    long count = 0;
-    while (in >> word >> count) {
-        seen[word].push_back(count);
-    }
-    const auto expected = expected_word_counts();
+    const auto expected = eddy::testing::expected_word_counts(std::stoull(sentences_per_instance),
+                                                              std::stoull(sentences_seed), 2);
     ASSERT_FALSE(expected.empty());
-    ASSERT_EQ(seen.size(), expected.size());
-    for (const auto& [w, n] : expected) {
-        auto& counts = seen[w];
-        std::sort(counts.begin(), counts.end());
-        ASSERT_EQ(static_cast<long>(counts.size()), n) << w;
-        for (long i = 0; i < n; ++i) {
-            ASSERT_EQ(counts[static_cast<std::size_t>(i)], i + 1) << w;
-        }
-    }
+    EXPECT_EQ(eddy::testing::check_running_counts(output, expected), "");
 }
 
 TEST_F(topology, new_subscriber_receives_within_two_seconds_and_nobody_restarts) {

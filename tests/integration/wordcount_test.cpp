@@ -3,9 +3,8 @@
 // TCP and over Unix sockets. The bounded source ends the streams, so every
 // executor finishes and exits 0; the counts must be exact.
 
-#include "connectors/builtin.hpp"
-#include "connectors/testing/recording_context.hpp"
 #include "support/local_cluster.hpp"
+#include "support/wordcount_reference.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,35 +20,6 @@ using namespace std::chrono_literals;
 
 constexpr const char* lines_per_instance = "3000";
 constexpr const char* seed = "11";
-
-// What the two generator instances make, counted by a plain loop.
-std::map<std::string, long> expected_counts() {
-    std::map<std::string, long> counts;
-    for (std::uint32_t index = 0; index < 2; ++index) {
-        connectors::testing::recording_context ctx({{"stream", "lines"},
-                                                    {"kind", "sentences"},
-                                                    {"count", lines_per_instance},
-                                                    {"seed", seed}},
-                                                   index, 2);
-        auto made = connectors::make_builtin("generator", {{"stream", "lines"},
-                                                           {"kind", "sentences"},
-                                                           {"count", lines_per_instance},
-                                                           {"seed", seed}});
-        EXPECT_TRUE(made);
-        auto& gen = dynamic_cast<eddy::source&>(**made);
-        gen.init(ctx);
-        while (gen.poll(ctx) != poll_status::finished) {
-        }
-        for (const auto& line : ctx.produced()) {
-            std::istringstream words(line.value);
-            std::string word;
-            while (words >> word) {
-                ++counts[word];
-            }
-        }
-    }
-    return counts;
-}
 
 class wordcount : public ::testing::TestWithParam<link> {};
 
@@ -86,24 +56,10 @@ TEST_P(wordcount, exact_counts_across_processes) {
     ASSERT_TRUE(cluster.wait_exit_all(60s)) << cluster.logs();
 
     // Every occurrence of a word produced its running count once: 1..n.
-    std::map<std::string, std::vector<long>> seen;
-    std::ifstream in(output);
-    std::string word;
-    long count = 0;
-    while (in >> word >> count) {
-        seen[word].push_back(count);
-    }
-    const auto expected = expected_counts();
+    const auto expected =
+        expected_word_counts(std::stoull(lines_per_instance), std::stoull(seed), 2);
     ASSERT_FALSE(expected.empty());
-    ASSERT_EQ(seen.size(), expected.size());
-    for (const auto& [w, n] : expected) {
-        auto& counts = seen[w];
-        std::sort(counts.begin(), counts.end());
-        ASSERT_EQ(static_cast<long>(counts.size()), n) << w;
-        for (long i = 0; i < n; ++i) {
-            ASSERT_EQ(counts[static_cast<std::size_t>(i)], i + 1) << w;
-        }
-    }
+    EXPECT_EQ(check_running_counts(output, expected), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(links, wordcount, ::testing::Values(link::tcp, link::unix_socket),

@@ -1,0 +1,28 @@
+#pragma once
+
+// What a word count over the built-in `sentences` generator must produce,
+// computed without eddy's runtime: the generator is run directly (instance
+// by instance, with a context that only records) and its lines are counted
+// with a plain loop. Integration and e2e tests compare eddy's output with it.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace eddy::testing {
+
+// Word → occurrences over `instances` generator instances, each making
+// `lines_per_instance` lines from `seed` (the generator's options `count`
+// and `seed`, kind `sentences`).
+[[nodiscard]] std::map<std::string, long> expected_word_counts(std::uint64_t lines_per_instance,
+                                                               std::uint64_t seed,
+                                                               std::uint32_t instances);
+
+// Checks a "word count" file of the word counter's output (one "word n" line
+// per occurrence, in any order) against `expected`: every word's counts must
+// be exactly 1..n. Returns an empty string when it matches, else what differs.
+[[nodiscard]] std::string check_running_counts(const std::filesystem::path& output,
+                                               const std::map<std::string, long>& expected);
+
+}  // namespace eddy::testing
