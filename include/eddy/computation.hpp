@@ -32,7 +32,9 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eddy {
@@ -43,6 +45,29 @@ enum class grouping {
     shuffle,    // round robin over the instances
     broadcast,  // every instance gets every record
 };
+
+// "key", "shuffle", "broadcast": the names manifests use.
+[[nodiscard]] constexpr std::string_view to_string(grouping by) {
+    switch (by) {
+        case grouping::key:
+            return "key";
+        case grouping::shuffle:
+            return "shuffle";
+        case grouping::broadcast:
+            return "broadcast";
+    }
+    return "unknown";
+}
+
+// The grouping named `text`, or nullopt.
+[[nodiscard]] constexpr std::optional<grouping> parse_grouping(std::string_view text) {
+    for (const auto by : {grouping::key, grouping::shuffle, grouping::broadcast}) {
+        if (to_string(by) == text) {
+            return by;
+        }
+    }
+    return std::nullopt;
+}
 
 struct subscription {
     std::string stream;

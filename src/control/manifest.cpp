@@ -197,10 +197,8 @@ private:
         if (!text) {
             return std::nullopt;
         }
-        for (const auto by : {grouping::key, grouping::shuffle, grouping::broadcast}) {
-            if (to_string(by) == *text) {
-                return by;
-            }
+        if (const auto by = parse_grouping(*text)) {
+            return by;
         }
         problem(node, "grouping '{}' is not one of key, shuffle, broadcast", *text);
         return std::nullopt;
@@ -414,18 +412,6 @@ void read_document(const YAML::Node& document, const fs::path& base_dir, library
 std::string manifest_problem::to_string() const {
     return line > 0 ? fmt::format("{}:{}:{}: {}", file, line, column, message)
                     : fmt::format("{}: {}", file, message);
-}
-
-std::string_view to_string(grouping by) {
-    switch (by) {
-        case grouping::key:
-            return "key";
-        case grouping::shuffle:
-            return "shuffle";
-        case grouping::broadcast:
-            return "broadcast";
-    }
-    return "unknown";
 }
 
 manifest_result parse_manifest(std::string_view text, const fs::path& file, library_check check) {

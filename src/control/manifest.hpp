@@ -105,7 +105,6 @@ enum class library_check {
 [[nodiscard]] manifest_result parse_manifest_file(const std::filesystem::path& file);
 
 using eddy::to_string;
-[[nodiscard]] std::string_view to_string(grouping by);
 
 // JSON form of a computation, as the coordinator stores it:
 //

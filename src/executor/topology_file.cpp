@@ -10,18 +10,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string_view to_string(grouping g) {
-    switch (g) {
-        case grouping::key:
-            return "key";
-        case grouping::shuffle:
-            return "shuffle";
-        case grouping::broadcast:
-            return "broadcast";
-    }
-    return "unknown";
-}
-
 // The member `name` of `object`, or `fallback` when absent. A reference, not
 // a copy (json::value copies, and iterating a copied temporary is wasteful).
 const json& member(const json& object, const char* name, const json& fallback) {
@@ -79,14 +67,12 @@ computation_entry read_computation(const json& item, std::size_t position) {
         }
         subscription sub{input["stream"].get<std::string>(), grouping::shuffle};
         const auto by = input.value("grouping", std::string("shuffle"));
-        if (by == "key") {
-            sub.by = grouping::key;
-        } else if (by == "broadcast") {
-            sub.by = grouping::broadcast;
-        } else if (by != "shuffle") {
+        const auto parsed = parse_grouping(by);
+        if (!parsed) {
             throw std::invalid_argument(
                 where("grouping '" + by + "' is not one of key, shuffle, broadcast"));
         }
+        sub.by = *parsed;
         entry.inputs.push_back(std::move(sub));
     }
     for (const auto& output : outputs) {
