@@ -68,10 +68,10 @@ std::unique_ptr<record_batch> inbound_queue::pop_until(deadline until) {
         return nullptr;
     }
     auto batch = take_front();
-    const bool notify = _waiting_producers > 0;
+    const bool notify = wake_producers();
     lock.unlock();
     if (notify) {
-        _not_full.notify_one();
+        _not_full.notify_all();
     }
     return batch;
 }
@@ -82,10 +82,10 @@ std::unique_ptr<record_batch> inbound_queue::try_pop() {
         return nullptr;
     }
     auto batch = take_front();
-    const bool notify = _waiting_producers > 0;
+    const bool notify = wake_producers();
     lock.unlock();
     if (notify) {
-        _not_full.notify_one();
+        _not_full.notify_all();
     }
     return batch;
 }

@@ -32,12 +32,11 @@ void output_channels::open(channel& to) {
     to.open_output = unnamed_output;
 }
 
-void output_channels::advance_watermark(time_micros watermark) {
-    _watermark = std::max(_watermark, watermark);
-}
-
 void output_channels::send(instance_id destination, channel& to, channel_marker marker) {
     auto batch = to.open ? std::move(to.open) : _transport.acquire();
+    if (!batch->empty() && --_unsent_batches == 0) {
+        _oldest_open_nanos = 0;
+    }
     to.open_output = unnamed_output;
     batch->sender = _self;
     batch->sequence = to.next_sequence;

@@ -1,9 +1,10 @@
 #pragma once
 
 // The sending side of one instance: one open batch per downstream channel
-// (this instance → a destination instance). A batch leaves when it holds
-// `batch_records` records, or when the instance flushes (it has drained its
-// input, finished a poll, or lingered too long). Every batch carries the
+// (this instance → a destination instance). A batch leaves once it holds
+// `batch_records` records and another record comes for its channel, or when
+// the instance flushes (it has drained its input, finished a poll, or
+// lingered too long). Every batch carries the
 // instance's output watermark and the channel's next sequence number; a flush
 // also sends an empty marker batch to any channel whose last watermark is
 // stale, so that instances that receive no records still see time advance.
@@ -33,10 +34,12 @@ public:
     }
     // The same, for a caller that numbers its output streams: `output` always
     // stands for the same `stream`, so each open batch looks the stream up
-    // once instead of comparing names per record. The hot path of produce.
-    void append(instance_id destination, std::uint32_t output, std::string_view stream,
-                std::string_view key, std::string_view value, time_micros time,
-                std::uint32_t group_hint) {
+    // once instead of comparing names per record. The hot path of produce,
+    // always inlined there for the reason given at routing_table::route.
+    [[gnu::always_inline]] void append(instance_id destination, std::uint32_t output,
+                                       std::string_view stream, std::string_view key,
+                                       std::string_view value, time_micros time,
+                                       std::uint32_t group_hint) {
         const std::size_t index = destination.value();
         if (index >= _channels.size() || !_channels[index].downstream) [[unlikely]] {
             (void)channel_for(destination);
@@ -44,24 +47,34 @@ public:
         channel& to = _channels[index];
         if (!to.open) [[unlikely]] {
             open(to);
+        } else if (to.open->size() >= _batch_records) [[unlikely]] {
+            // A full batch leaves only now, when the next record needs room (or
+            // at the next flush), not as soon as it fills: a consumer fills its
+            // output while processing an input batch and advances its watermark
+            // after it, so an eager send left the watermark for an empty marker
+            // batch that cost the receiver a queue slot, a push and a wake-up
+            // per data batch. Now the flush after the input batch carries both.
+            send(destination, to, channel_marker::none);
+            open(to);
         }
         if (output != to.open_output || output == unnamed_output) {
             to.open_slot = to.open->stream_slot(stream);
             to.open_output = output;
         }
-        if (_oldest_open_nanos == 0) [[unlikely]] {
-            _oldest_open_nanos = monotonic_nanos();
+        if (to.open->empty()) {
+            if (_unsent_batches++ == 0) {
+                _oldest_open_nanos = monotonic_nanos();
+            }
         }
         to.open->append(to.open_slot, key, value, time, group_hint);
-        if (to.open->size() >= _batch_records) [[unlikely]] {
-            send(destination, to, channel_marker::none);
-        }
     }
     // An `output` number that names no stream: look the stream up by name.
     static constexpr std::uint32_t unnamed_output = UINT32_MAX;
 
     // The output watermark stamped on the batches that leave from now on.
-    void advance_watermark(time_micros watermark);
+    void advance_watermark(time_micros watermark) {
+        _watermark = watermark > _watermark ? watermark : _watermark;
+    }
     [[nodiscard]] time_micros watermark() const { return _watermark; }
 
     // Sends every open batch, and a marker wherever the watermark is stale.
@@ -93,7 +106,12 @@ private:
     std::vector<channel> _channels;  // indexed by destination instance id
     std::vector<instance_id> _downstream;
     time_micros _watermark = min_time;
-    std::int64_t _oldest_open_nanos = 0;  // when the first unflushed record was appended; 0: none
+    // Open batches holding records, and when the first of the records in them
+    // was appended (0: none). Reset once no batch holds records, so that a
+    // busy source that sends full batches does not find the records of the
+    // next one lingering since before the last send and cut it short.
+    std::size_t _unsent_batches = 0;
+    std::int64_t _oldest_open_nanos = 0;
 };
 
 }  // namespace eddy::runtime

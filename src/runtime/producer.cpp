@@ -35,11 +35,4 @@ result<void, runtime_errc> producer::unknown_output(std::string_view stream) {
                 "produce to stream '{}', which is not one of the computation's outputs", stream);
 }
 
-void producer::advance_produced_watermark(time_micros time) {
-    _max_produced = time;
-    const time_micros delayed =
-        time < min_time + _watermark_delay ? min_time : time - _watermark_delay;
-    _channels.advance_watermark(delayed);
-}
-
 }  // namespace eddy::runtime

@@ -59,10 +59,12 @@ public:
             // it whole for the lambda would be one 16-byte load of them.
             const char* const value_data = value.data();
             const std::size_t value_size = value.size();
-            _table->route(*index, key, _cursor, [&](instance_id destination, std::uint32_t hint) {
-                _channels.append(destination, static_cast<std::uint32_t>(output), name, key,
-                                 std::string_view(value_data, value_size), time, hint);
-            });
+            _table->route(
+                *index, key, _cursor,
+                [&](instance_id destination, std::uint32_t hint) __attribute__((always_inline)) {
+                    _channels.append(destination, static_cast<std::uint32_t>(output), name, key,
+                                     std::string_view(value_data, value_size), time, hint);
+                });
         }
         return {};
     }
@@ -77,7 +79,12 @@ private:
     // Counts and describes a produce to a stream that is not an output.
     [[nodiscard]] result<void, runtime_errc> unknown_output(std::string_view stream);
     // A source produced a record later than any before: its watermark follows.
-    void advance_produced_watermark(time_micros time);
+    // Inline: a source's event times usually grow with every record.
+    void advance_produced_watermark(time_micros time) {
+        _max_produced = time;
+        _channels.advance_watermark(time < min_time + _watermark_delay ? min_time
+                                                                       : time - _watermark_delay);
+    }
 
     const routing_table_holder& _routes;
     std::shared_ptr<const routing_table> _table;

@@ -22,8 +22,8 @@ std::uint64_t combine(std::uint64_t key_hash, std::uint64_t name_hash, key_group
 
 }  // namespace
 
-std::uint64_t memory_state_store::hash_of(key_group group, std::string_view key,
-                                          std::string_view name) {
+inline std::uint64_t memory_state_store::hash_of(key_group group, std::string_view key,
+                                                 std::string_view name) {
     if (!detail::same_bytes(name, _last_name)) {
         _last_name.assign(name);
         _last_name_hash = XXH3_64bits(name.data(), name.size());
@@ -31,8 +31,8 @@ std::uint64_t memory_state_store::hash_of(key_group group, std::string_view key,
     return combine(XXH3_64bits(key.data(), key.size()), _last_name_hash, group);
 }
 
-memory_state_store::found memory_state_store::lookup(key_group group, std::string_view key,
-                                                     std::string_view name) {
+inline memory_state_store::found memory_state_store::lookup(key_group group, std::string_view key,
+                                                            std::string_view name) {
     if (_last != not_found && _entries[_last].is(group, key, name)) {
         return {_last, 0};
     }
