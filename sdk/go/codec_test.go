@@ -1,0 +1,145 @@
+package eddy
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// unhex reads bytes written as in docs/protocol.md: hex pairs, with any
+// spaces and line breaks between them.
+func unhex(t *testing.T, text string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.Join(strings.Fields(text), ""))
+	if err != nil {
+		t.Fatalf("bad hex in the test: %v", err)
+	}
+	return b
+}
+
+// The frames of docs/protocol.md 11.5, byte for byte.
+const workedProcess = `
+2e 00 00 00  42
+01 00 00 00 00 00 00 00  ff ff ff ff ff ff ff ff  01
+05 77 6f 72 64 73  02 61 62  01 31  05 00 00 00 00 00 00 00
+01  05 63 6f 75 6e 74  01 32`
+
+const workedTransaction = `
+2e 00 00 00  44
+01 00 00 00 00 00 00 00
+01  06 63 6f 75 6e 74 73  02 61 62  01 33  05 00 00 00 00 00 00 00
+01  02 61 62  05 63 6f 75 6e 74  00  01 33
+00  00  00`
+
+func TestVarintEncodings(t *testing.T) {
+	cases := []struct {
+		value uint64
+		bytes string
+	}{
+		{0, "00"}, {1, "01"}, {127, "7f"}, {128, "80 01"}, {300, "ac 02"},
+		{16384, "80 80 01"}, {math.MaxUint64, "ff ff ff ff ff ff ff ff ff 01"},
+	}
+	for _, c := range cases {
+		want := unhex(t, c.bytes)
+		if got := appendVarint(nil, c.value); !bytes.Equal(got, want) {
+			t.Errorf("appendVarint(%d) = % x, want % x", c.value, got, want)
+		}
+		got, n, err := decodeVarint(want)
+		if err != nil || got != c.value || n != len(want) {
+			t.Errorf("decodeVarint(% x) = %d, %d, %v; want %d, %d", want, got, n, err, c.value, len(want))
+		}
+	}
+}
+
+func TestVarintRejects(t *testing.T) {
+	cases := []struct {
+		name  string
+		bytes string
+		want  error
+	}{
+		{"overlong zero", "80 00", errBadVarint},
+		{"overlong one", "81 00", errBadVarint},
+		{"overlong 127", "ff 80 00", errBadVarint},
+		{"tenth byte above 01", "ff ff ff ff ff ff ff ff ff 02", errBadVarint},
+		{"eleven bytes", "ff ff ff ff ff ff ff ff ff 81 01", errBadVarint},
+		{"cut off", "80 80", errTruncated},
+		{"empty", "", errTruncated},
+	}
+	for _, c := range cases {
+		_, _, err := decodeVarint(unhex(t, c.bytes))
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: decodeVarint(%s) gave %v, want %v", c.name, c.bytes, err, c.want)
+		}
+	}
+}
+
+func TestDecodeWorkedProcess(t *testing.T) {
+	frame := unhex(t, workedProcess)
+	if len(frame) != 4+46 {
+		t.Fatalf("the worked process frame has %d bytes, want 50", len(frame))
+	}
+	var req request
+	var names interner
+	if err := decodeProcess(frame[5:], &req, &names); err != nil {
+		t.Fatal(err)
+	}
+	if req.batch != 1 || req.watermark != -1 || len(req.records) != 1 {
+		t.Fatalf("batch %d watermark %d records %d, want 1, -1, 1", req.batch, req.watermark, len(req.records))
+	}
+	r := req.records[0]
+	if r.record.Stream != "words" || string(r.record.Key) != "ab" || string(r.record.Value) != "1" || r.record.Time != 5 {
+		t.Errorf("record %+v, want words ab 1 5", r.record)
+	}
+	entries := req.state[r.state.from:r.state.to]
+	if len(entries) != 1 || entries[0].name != "count" || string(entries[0].value) != "2" {
+		t.Errorf("state %+v, want count=2", entries)
+	}
+}
+
+// wordCounter is the counter of docs/protocol.md 11.5.
+type wordCounter struct{ Base }
+
+func (wordCounter) Metadata() Metadata {
+	return Metadata{Name: "counter", Inputs: []Subscription{{"words", GroupByKey}}, Outputs: []string{"counts"}}
+}
+
+func (wordCounter) ProcessRecord(ctx Context, r Record) error {
+	n := int64(0)
+	if v, ok := ctx.Get("count"); ok {
+		var err error
+		if n, err = strconv.ParseInt(string(v), 10, 64); err != nil {
+			return err
+		}
+	}
+	n++
+	ctx.Put("count", []byte(strconv.FormatInt(n, 10)))
+	ctx.Produce("counts", r.Key, []byte(strconv.FormatInt(n, 10)))
+	return nil
+}
+
+// The counter answers the worked process frame with the worked transaction.
+func TestWorkedExampleTransaction(t *testing.T) {
+	executor, sdk := net.Pipe()
+	defer executor.Close()
+	served := make(chan error, 1)
+	go func() { served <- Serve(sdk, wordCounter{}); sdk.Close() }()
+	peer := &peer{t: t, conn: executor}
+
+	peer.expect(typeSDKHello)
+	peer.send(typeInit, initPayload(0, 1, 0, "{}"))
+	peer.expect(typeTransaction)
+	peer.sendRaw(unhex(t, workedProcess))
+	if got, want := peer.readRaw(), unhex(t, workedTransaction); !bytes.Equal(got, want) {
+		t.Errorf("transaction\n got % x\nwant % x", got, want)
+	}
+	peer.send(typeShutdown, nil)
+	peer.expect(typeGoodbye)
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v after shutdown", err)
+	}
+}

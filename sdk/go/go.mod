@@ -1,0 +1,3 @@
+module eddy.local/sdk
+
+go 1.19
