@@ -1,0 +1,182 @@
+'use strict';
+
+// The SDK side's messages (protocol.md 11.3): decoders of the executor's
+// requests and encoders of sdk_hello, goodbye and error. A decoder consumes
+// its payload exactly or throws ProtocolError; it decodes the whole request
+// before any callback runs, so nothing of a malformed frame is delivered.
+
+const { FrameType, PROTOCOL_VERSION, ProtocolError, Reader, Writer, frame } = require('./codec');
+const { Record, Timer } = require('./computation');
+
+// Every record takes at least 12 bytes (three empty `bytes`, time, m): a
+// count above remaining / 12 cannot be honest and is rejected before looping.
+const MIN_RECORD_BYTES = 12;
+// A timer: empty key and tag, time, domain, m.
+const MIN_TIMER_BYTES = 12;
+
+function decodeInit(payload) {
+    const r = new Reader(payload, 0, payload.length, 'init');
+    const index = r.u32('index');
+    const count = r.u32('count');
+    const maxRetries = r.u32('max_retries');
+    const configBytes = r.bytes('config');
+    r.finish();
+    return { index, count, maxRetries, config: parseConfig(configBytes) };
+}
+
+// init's config: a JSON object of strings. Empty bytes read as `{}`.
+function parseConfig(bytes) {
+    const config = new Map();
+    if (bytes.length === 0) return config;
+    let parsed;
+    try {
+        parsed = JSON.parse(bytes.toString('utf8'));
+    } catch (e) {
+        throw new ProtocolError('bad_value', `init config is not JSON: ${e.message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new ProtocolError('bad_value', 'init config is not a JSON object');
+    }
+    for (const [name, value] of Object.entries(parsed)) {
+        if (typeof value !== 'string') {
+            throw new ProtocolError('bad_value', `init config value of ${JSON.stringify(name)} is not a string`);
+        }
+        config.set(name, value);
+    }
+    return config;
+}
+
+// A key's state entries (`m` times name, value) into `seeds`:
+// Map<latin1 key, Map<name, Buffer>>, created on first use.
+function readState(r, key, seeds) {
+    const m = r.varint('state count');
+    if (m === 0) return seeds;
+    if (m > r.remaining() / 2) {
+        throw new ProtocolError('count_mismatch', `${r.what} claims ${m} state entries with ${r.remaining()} bytes left`);
+    }
+    const view = new Map();
+    for (let j = 0; j < m; j++) {
+        const name = r.text('state name');
+        view.set(name, r.bytes('state value'));
+    }
+    if (seeds === null) seeds = new Map();
+    seeds.set(key.toString('latin1'), view);
+    return seeds;
+}
+
+// Stream names repeat from record to record: decode each distinct one once.
+class StreamNames {
+    constructor() {
+        this._bytes = Buffer.alloc(0);
+        this._name = '';
+    }
+
+    read(r) {
+        const bytes = r.bytes('stream');
+        const last = this._bytes;
+        if (bytes.length === last.length) {
+            let same = true;
+            for (let i = 0; i < bytes.length; i++) {
+                if (bytes[i] !== last[i]) {
+                    same = false;
+                    break;
+                }
+            }
+            if (same) return this._name;
+        }
+        this._bytes = bytes;
+        this._name = bytes.toString('utf8');
+        return this._name;
+    }
+}
+
+// -> { batch, watermark, records: Record[], seeds: Map | null }
+function decodeProcess(payload, streamNames = new StreamNames()) {
+    const r = new Reader(payload, 0, payload.length, 'process');
+    const batch = r.u64('batch');
+    const watermark = r.i64('watermark');
+    const n = r.varint('record count');
+    if (n > r.remaining() / MIN_RECORD_BYTES) {
+        throw new ProtocolError('count_mismatch', `process claims ${n} records with ${r.remaining()} bytes left`);
+    }
+    const records = new Array(n);
+    let seeds = null;
+    for (let i = 0; i < n; i++) {
+        const stream = streamNames.read(r);
+        const key = r.bytes('key');
+        const value = r.bytes('value');
+        const time = r.i64('time');
+        seeds = readState(r, key, seeds);
+        records[i] = new Record(stream, key, value, time);
+    }
+    r.finish();
+    return { batch, watermark, records, seeds };
+}
+
+// -> { batch, watermark, timers: Timer[], seeds: Map | null }
+function decodeFireTimers(payload) {
+    const r = new Reader(payload, 0, payload.length, 'fire_timers');
+    const batch = r.u64('batch');
+    const watermark = r.i64('watermark');
+    const n = r.varint('timer count');
+    if (n > r.remaining() / MIN_TIMER_BYTES) {
+        throw new ProtocolError('count_mismatch', `fire_timers claims ${n} timers with ${r.remaining()} bytes left`);
+    }
+    const timers = new Array(n);
+    let seeds = null;
+    for (let i = 0; i < n; i++) {
+        const key = r.bytes('key');
+        const tag = r.text('tag');
+        const time = r.i64('time');
+        const domain = r.u8('domain');
+        if (domain > 1) throw new ProtocolError('bad_value', `fire_timers timer ${i} has domain ${domain} (0 or 1)`);
+        seeds = readState(r, key, seeds);
+        timers[i] = new Timer(key, tag, time, domain);
+    }
+    r.finish();
+    return { batch, watermark, timers, seeds };
+}
+
+// -> { code, message }
+function decodeError(payload) {
+    const r = new Reader(payload, 0, payload.length, 'error');
+    const code = r.u16('code');
+    const message = r.text('message');
+    r.finish();
+    return { code, message };
+}
+
+function decodeEmpty(payload, what) {
+    new Reader(payload, 0, payload.length, what).finish();
+}
+
+function encodeHello(sdkName, metadataJson) {
+    const w = new Writer();
+    w.u16(PROTOCOL_VERSION);
+    w.bytes(sdkName);
+    w.bytes(metadataJson);
+    return frame(FrameType.SDK_HELLO, w.view());
+}
+
+function encodeError(code, message) {
+    const w = new Writer();
+    w.u16(code);
+    w.bytes(message);
+    return frame(FrameType.ERROR, w.view());
+}
+
+function encodeGoodbye() {
+    return frame(FrameType.GOODBYE);
+}
+
+module.exports = {
+    StreamNames,
+    decodeInit,
+    decodeProcess,
+    decodeFireTimers,
+    decodeError,
+    decodeEmpty,
+    encodeHello,
+    encodeError,
+    encodeGoodbye,
+};
