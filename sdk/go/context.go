@@ -34,7 +34,7 @@ type requestContext struct {
 	spare     []map[string][]byte // cleared views, reused by the next request
 
 	// Encoded effects and their counts.
-	produced, writes, timers, logs, failures       []byte
+	produced, writes, timers, logs, failures      []byte
 	nProduced, nWrites, nTimers, nLogs, nFailures uint64
 }
 
