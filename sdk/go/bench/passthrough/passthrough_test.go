@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -124,4 +126,59 @@ func BenchmarkPassthrough(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*requests*recordsPerRequest)/time.Since(start).Seconds(), "records/s")
+}
+
+// BenchmarkPassthroughSocket is the same over a Unix socket, one request
+// outstanding at a time as with the executor: it adds the system calls and
+// the round trip of each request.
+func BenchmarkPassthroughSocket(b *testing.B) {
+	const requests = 200
+	input := conversation(requests)
+	socket := filepath.Join(b.TempDir(), "bench.sock")
+	listener, err := net.Listen("unix", socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer listener.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		sdkEnd, err := net.Dial("unix", socket)
+		if err != nil {
+			b.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- eddy.Serve(sdkEnd, passthrough{}); sdkEnd.Close() }()
+		executorEnd, err := listener.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		readFrame(b, executorEnd) // sdk_hello
+		for rest := input; len(rest) > 0; {
+			n := 4 + int(binary.LittleEndian.Uint32(rest))
+			if _, err := executorEnd.Write(rest[:n]); err != nil {
+				b.Fatal(err)
+			}
+			rest = rest[n:]
+			readFrame(b, executorEnd) // the transaction, or goodbye
+		}
+		if err := <-served; err != nil {
+			b.Fatal(err)
+		}
+		executorEnd.Close()
+	}
+	b.ReportMetric(float64(b.N*requests*recordsPerRequest)/time.Since(start).Seconds(), "records/s")
+}
+
+var frameBuffer = make([]byte, 1<<20)
+
+func readFrame(b *testing.B, conn net.Conn) {
+	if _, err := io.ReadFull(conn, frameBuffer[:4]); err != nil {
+		b.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(frameBuffer))
+	if _, err := io.ReadFull(conn, frameBuffer[:n]); err != nil {
+		b.Fatal(err)
+	}
 }
