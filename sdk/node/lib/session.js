@@ -195,7 +195,8 @@ class Session {
 
     // Sends `error` and ends the conversation.
     _fail(code, message) {
-        this._conclude(Status.ERROR_SENT, message, messages.encodeError(code, message));
+        const what = code === ErrorCode.PROTOCOL_ERROR ? 'protocol error' : 'internal error';
+        this._conclude(Status.ERROR_SENT, `${what}: ${message}`, messages.encodeError(code, message));
     }
 
     // Decides the outcome (the first decision wins), sends `lastFrame` if
