@@ -96,18 +96,30 @@ module Eddy
     def serve(request, callback)
       context = @context
       computation = @computation
+      items = request.items
       context.begin_request(request.watermark, request.seeds)
-      request.items.each_with_index do |item, index|
+      index = 0
+      count = items.size
+      while index < count
+        item = items[index]
         context.focus(item.key, item.time)
         begin
-          computation.__send__(callback, context, item)
+          if callback == :process_record
+            computation.process_record(context, item)
+          else
+            computation.process_timer(context, item)
+          end
         rescue StandardError, ScriptError => e
           retry_failed(index, e) { computation.__send__(callback, context, item) }
         end
+        index += 1
       end
-      transaction = context.finish_request(request.batch)
+      send_transaction(context.finish_request(request.batch), request.batch)
+    end
+
+    def send_transaction(transaction, batch)
       if transaction.bytesize - 4 > Codec::MAX_FRAME_LENGTH
-        raise Error, "transaction for batch #{request.batch} is #{transaction.bytesize} bytes, " \
+        raise Error, "transaction for batch #{batch} is #{transaction.bytesize} bytes, " \
                      "above the executor's limit of #{Codec::MAX_FRAME_LENGTH}"
       end
       @io.write(transaction)
