@@ -155,9 +155,10 @@ class Reader {
         const buf = this.buf;
         const pos = this.pos;
         this.pos = pos + 8;
-        const hi = buf.readInt32LE(pos + 4);
+        const hi = buf[pos + 4] | (buf[pos + 5] << 8) | (buf[pos + 6] << 16) | (buf[pos + 7] << 24);
         if (hi >= -0x200000 && hi < 0x200000) {
-            const v = hi * TWO_32 + buf.readUInt32LE(pos);
+            const lo = buf[pos] + buf[pos + 1] * 0x100 + buf[pos + 2] * 0x10000 + buf[pos + 3] * 0x1000000;
+            const v = hi * TWO_32 + lo;
             if (v >= MIN_SAFE) return v;
         }
         return buf.readBigInt64LE(pos);
@@ -289,10 +290,19 @@ class Writer {
     i64(v) {
         this.reserve(8);
         if (typeof v === 'number') {
+            const buf = this.buf;
+            const pos = this.pos;
             const lo = v >>> 0;
-            this.buf.writeUInt32LE(lo, this.pos);
-            this.buf.writeInt32LE((v - lo) / TWO_32, this.pos + 4);
-            this.pos += 8;
+            const hi = (v - lo) / TWO_32;
+            buf[pos] = lo;
+            buf[pos + 1] = lo >>> 8;
+            buf[pos + 2] = lo >>> 16;
+            buf[pos + 3] = lo >>> 24;
+            buf[pos + 4] = hi;
+            buf[pos + 5] = hi >> 8;
+            buf[pos + 6] = hi >> 16;
+            buf[pos + 7] = hi >> 24;
+            this.pos = pos + 8;
         } else {
             this.pos = this.buf.writeBigInt64LE(v, this.pos);
         }
@@ -322,15 +332,21 @@ class Writer {
 
     // A `bytes` field from a Buffer or a string (UTF-8) whose length `n`
     // the caller has computed with byteLengthOf.
+    // Short Buffers are copied byte by byte: cheaper than a call to set().
     bytes(x, n = byteLengthOf(x, 'bytes')) {
         this.reserve(n + 10);
-        this.varint(n);
+        if (n < 0x80) this.buf[this.pos++] = n;
+        else this.varint(n);
+        const buf = this.buf;
+        const pos = this.pos;
         if (typeof x === 'string') {
-            this.buf.write(x, this.pos, n, 'utf8');
+            buf.write(x, pos, n, 'utf8');
+        } else if (n <= 32) {
+            for (let i = 0; i < n; i++) buf[pos + i] = x[i];
         } else {
-            this.buf.set(x, this.pos);
+            buf.set(x, pos);
         }
-        this.pos += n;
+        this.pos = pos + n;
     }
 
     // Raw bytes, no length prefix.

@@ -5,7 +5,7 @@
 // its payload exactly or throws ProtocolError; it decodes the whole request
 // before any callback runs, so nothing of a malformed frame is delivered.
 
-const { FrameType, PROTOCOL_VERSION, ProtocolError, Reader, Writer, frame } = require('./codec');
+const { FrameType, PROTOCOL_VERSION, ProtocolError, Reader, Writer, frame, varintLength } = require('./codec');
 const { Record, Timer } = require('./computation');
 
 // Every record takes at least 12 bytes (three empty `bytes`, time, m): a
@@ -71,19 +71,22 @@ class StreamNames {
         this._name = '';
     }
 
+    // Compared in place, so a repeated name costs no Buffer view.
     read(r) {
-        const bytes = r.bytes('stream');
+        const n = r.varint('stream');
         const last = this._bytes;
-        if (bytes.length === last.length) {
-            let same = true;
-            for (let i = 0; i < bytes.length; i++) {
-                if (bytes[i] !== last[i]) {
-                    same = false;
-                    break;
-                }
+        if (n === last.length && n <= r.remaining()) {
+            const buf = r.buf;
+            const pos = r.pos;
+            let i = 0;
+            while (i < n && buf[pos + i] === last[i]) i++;
+            if (i === n) {
+                r.pos = pos + n;
+                return this._name;
             }
-            if (same) return this._name;
         }
+        r.pos -= varintLength(n);
+        const bytes = r.bytes('stream');
         this._bytes = bytes;
         this._name = bytes.toString('utf8');
         return this._name;
