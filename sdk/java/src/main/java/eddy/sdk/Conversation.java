@@ -103,6 +103,11 @@ public final class Conversation {
             return fail(EXIT_CONNECTION, e.getMessage());
         } catch (IOException e) {
             return fail(EXIT_CONNECTION, "connection to the executor failed: " + e);
+        } catch (RuntimeException | Error e) {
+            // A bug of the SDK, or an Error a callback let out (OutOfMemoryError, ...): the
+            // conversation cannot go on, but the executor still learns why.
+            sendError(FrameType.ERROR_INTERNAL, e.toString());
+            return fail(EXIT_PROTOCOL, "internal error: " + e);
         }
     }
 

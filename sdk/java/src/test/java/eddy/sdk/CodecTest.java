@@ -3,7 +3,9 @@ package eddy.sdk;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +87,41 @@ final class CodecTest {
         Check.bytes(WORKED_TRANSACTION, Frames.encoded(frames.get(2)), "the transaction of 11.5");
         Check.equal(FrameType.GOODBYE, frames.get(3).type(), "goodbye");
         Check.equal(0, frames.get(3).payload().length, "goodbye is empty");
+    }
+
+    @Test
+    public void framesArrivingOneByteAtATimeAreReassembled() throws Exception {
+        byte[] input = concat(Frames.init(0, 1, 0, "{}"), WORKED_PROCESS, WORKED_PROCESS,
+                Frames.shutdown());
+        ByteArrayInputStream source = new ByteArrayInputStream(input);
+        ReadableByteChannel trickle = new ReadableByteChannel() {
+            @Override
+            public int read(ByteBuffer destination) {
+                int b = source.read();
+                if (b < 0) {
+                    return -1;
+                }
+                destination.put((byte) b);
+                return 1;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {}
+        };
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        int status = Conversation.serve(new Counter(), trickle, Channels.newChannel(output),
+                new PrintStream(new ByteArrayOutputStream(), true));
+        Check.equal(Conversation.EXIT_OK, status, "exit status");
+        List<Frames.Frame> frames = Frames.split(output.toByteArray());
+        Check.equal(5, frames.size(), "hello, three transactions, goodbye");
+        Check.bytes(WORKED_TRANSACTION, Frames.encoded(frames.get(2)), "first process answered");
+        Check.bytes(WORKED_TRANSACTION, Frames.encoded(frames.get(3)),
+                "second process answered from a fresh view");
     }
 
     @Test
