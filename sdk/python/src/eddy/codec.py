@@ -54,6 +54,7 @@ I64 = struct.Struct("<q")
 _INIT_FIXED = struct.Struct("<III")  # index, count, max_retries
 _REQUEST_FIXED = struct.Struct("<Qq")  # batch, watermark
 _FAILURE_FIXED = struct.Struct("<II")  # index, attempts
+_TIME_AND_ENTRIES = struct.Struct("<qB")  # a record's time, then the first byte of `m`
 
 # The one-byte varints, so encoding a small length allocates nothing.
 _SMALL_VARINTS = tuple(bytes((n,)) for n in range(0x80))
@@ -175,23 +176,36 @@ def decode_process(payload, stream_names):
     records = []
     seeds = {}
     append = records.append
-    unpack_time = I64.unpack_from
+    unpack_time_and_entries = _TIME_AND_ENTRIES.unpack_from
     varint = decode_varint
+    # The last stream's whole `bytes` field (length included) and its name:
+    # records of a request mostly share a stream, so one startswith() call
+    # usually replaces decoding the field.
+    last_field = b""
+    last_stream = None
     index = 0
     # A slice past the end comes back short instead of failing, but it moves
     # `pos` past `end`, so the next index, unpack or the final check fails.
     try:
         for index in range(count):
-            length = payload[pos]
-            if length < 0x80:
-                pos += 1
+            if last_field and payload.startswith(last_field, pos):
+                pos += len(last_field)
+                stream = last_stream
             else:
-                length, pos = varint(payload, pos)
-            raw_stream = payload[pos : pos + length]
-            pos += length
-            stream = stream_names.get(raw_stream)
-            if stream is None:
-                stream = stream_names[raw_stream] = raw_stream.decode("utf-8", "surrogateescape")
+                start = pos
+                length = payload[pos]
+                if length < 0x80:
+                    pos += 1
+                else:
+                    length, pos = varint(payload, pos)
+                raw_stream = payload[pos : pos + length]
+                pos += length
+                stream = stream_names.get(raw_stream)
+                if stream is None:
+                    stream = raw_stream.decode("utf-8", "surrogateescape")
+                    stream_names[raw_stream] = stream
+                last_field = payload[start:pos]
+                last_stream = stream
             length = payload[pos]
             if length < 0x80:
                 pos += 1
@@ -206,13 +220,11 @@ def decode_process(payload, stream_names):
                 length, pos = varint(payload, pos)
             value = payload[pos : pos + length]
             pos += length
-            time = unpack_time(payload, pos)[0]
-            pos += 8
-            entries = payload[pos]
+            time, entries = unpack_time_and_entries(payload, pos)
             if entries == 0:
-                pos += 1
+                pos += 9
             else:
-                pos = _decode_state(payload, pos, key, seeds)
+                pos = _decode_state(payload, pos + 8, key, seeds)
             append(Record(stream, key, value, time))
     except (IndexError, struct.error):
         raise ProtocolError(f"truncated process: record {index} of {count}") from None
