@@ -85,7 +85,7 @@ class StreamNames {
                 return this._name;
             }
         }
-        r.pos -= varintLength(n);
+        r.pos -= varintLength(n); // back to the length: canonical, so this many bytes
         const bytes = r.bytes('stream');
         this._bytes = bytes;
         this._name = bytes.toString('utf8');

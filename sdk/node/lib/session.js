@@ -13,7 +13,7 @@
 //   4  the executor closed the connection unasked, it failed, or it sent
 //      `error`
 
-const { ErrorCode, FrameType, ProtocolError, frameName } = require('./codec');
+const { ErrorCode, FrameType, INT64_MIN, ProtocolError, frameName } = require('./codec');
 const { metadataJson } = require('./computation');
 const { Context } = require('./context');
 const { FrameAssembler } = require('./frames');
@@ -129,7 +129,7 @@ class Session {
         this._maxRetries = request.maxRetries;
         this._ctx._configure(request.index, request.count, request.config);
         this._tx.begin(0);
-        this._ctx._beginRequest(0, null);
+        this._ctx._beginRequest(INT64_MIN, null); // no input yet: the lowest watermark
         this._invoke(INIT, null, 0);
         this._socket.write(this._tx.finish());
     }
