@@ -20,7 +20,7 @@ EXIT_OK = 0  # shutdown answered with goodbye
 EXIT_SETUP = 2  # EDDY_SOCKET unset or not connectable
 EXIT_PROTOCOL = 3  # the executor sent something the protocol does not allow, or `error`
 EXIT_CONNECTION_LOST = 4  # the executor closed the connection without shutdown
-EXIT_INTERNAL = 5  # the SDK itself failed (e.g. a transaction over the limit)
+EXIT_INTERNAL = 5  # the SDK itself failed (a transaction over the limit, a bug)
 
 _CHUNK = 1 << 20
 
@@ -114,6 +114,10 @@ def serve(computation, sock, stderr=None):
     except TransactionTooLarge as exc:
         _send_error(sock, codec.INTERNAL_ERROR, str(exc))
         return _fail(stderr, EXIT_INTERNAL, f"internal error: {exc}")
+    except Exception as exc:  # a bug in the SDK: callbacks' exceptions never get here
+        message = f"{type(exc).__name__}: {exc}"
+        _send_error(sock, codec.INTERNAL_ERROR, message)
+        return _fail(stderr, EXIT_INTERNAL, f"internal error: {message}")
     finally:
         sock.close()
 
