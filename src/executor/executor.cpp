@@ -4,6 +4,7 @@
 #include "base/log.hpp"
 #include "connectors/builtin.hpp"
 #include "metrics.hpp"
+#include "sdk_computation.hpp"
 #include "runtime/producer.hpp"
 #include "state/memory_state_store.hpp"
 
@@ -100,8 +101,11 @@ void executor::start() {
                         me.name, me.instances, _options.index));
     }
 
-    // The computation itself: a built-in by name, or a class from a library.
-    if (!me.builtin.empty()) {
+    // The computation itself: a built-in by name, a class from a library, or
+    // a program in another language beside this process.
+    if (!me.command.empty() || me.attach) {
+        _user = make_sdk_computation(me);
+    } else if (!me.builtin.empty()) {
         auto made = connectors::make_builtin(me.builtin, me.config);
         if (!made) {
             throw std::runtime_error("computation '" + me.name + "': " + made.error().message);
@@ -174,6 +178,30 @@ void executor::start() {
     }
     eddy::log().info("{}[{}] (instance {}) listening on {}, admin on {}:{}", me.name,
                      _options.index, _self, bound->to_string(), _options.admin_host, *admin_port);
+}
+
+std::unique_ptr<computation> executor::make_sdk_computation(const computation_entry& me) const {
+    sdk_computation_options options;
+    options.name = me.name;
+    options.inputs = me.inputs;
+    options.outputs = me.outputs;
+    options.config = me.config;
+    options.timeout = std::chrono::milliseconds(me.timeout_ms);
+    options.process.command = me.command;
+    options.process.workdir = me.workdir.empty() ? std::filesystem::current_path()
+                                                 : std::filesystem::path(me.workdir);
+    options.process.attach = me.attach;
+    options.process.cancelled = &_stop;
+    options.process.environment = {
+        {"EDDY_COMPUTATION", me.name},
+        {"EDDY_INSTANCE_INDEX", std::to_string(_options.index)},
+        {"EDDY_INSTANCE_COUNT", std::to_string(me.instances)}};
+    auto made = std::make_unique<sdk_computation>(std::move(options));
+    if (me.attach) {
+        // Where a program started by hand finds its socket.
+        eddy::write_file_atomically("attach.socket", made->socket_path() + "\n");
+    }
+    return made;
 }
 
 void executor::build_task() {

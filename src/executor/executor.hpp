@@ -64,13 +64,17 @@ public:
     executor& operator=(const executor&) = delete;
 
     void start();
-    // Runs the instance; returns the process exit code (0: finished or stopped).
+    // Runs the instance; returns the process exit code (0: finished or
+    // stopped, 3: the computation's user process failed).
     int run();
     // Asks run() to drain and return. Any thread, async-signal-unsafe.
     void stop();
 
 private:
     void build_task();
+    int run_instance();
+    [[nodiscard]] std::unique_ptr<computation> make_sdk_computation(
+        const computation_entry& me) const;
     // The instance thread's loops, one per shape; each returns when the input
     // ended (true) or a stop was requested (false).
     [[nodiscard]] bool drive_consumer();

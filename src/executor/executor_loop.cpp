@@ -28,6 +28,18 @@ runtime::inbound_queue::deadline executor::wait_deadline(microseconds cap) const
 }
 
 int executor::run() {
+    try {
+        return run_instance();
+    } catch (const std::exception& e) {
+        // A user process that failed (sdk_computation): this executor ends
+        // and its agent restarts it with backoff; upstream reconnects.
+        eddy::log().error("{}[{}]: {}", _settings->computation, _options.index, e.what());
+        _finished = true;
+        return 3;
+    }
+}
+
+int executor::run_instance() {
     (void)_task->init();
     bool ended = false;
     switch (_shape) {

@@ -44,9 +44,27 @@ computation_entry read_computation(const json& item, std::size_t position) {
                run["class"].is_string()) {
         entry.library = run["library"].get<std::string>();
         entry.class_name = run["class"].get<std::string>();
+    } else if (run.contains("command") && run["command"].is_array()) {
+        for (const auto& word : run["command"]) {
+            if (!word.is_string()) {
+                throw std::invalid_argument(where("'run.command' must be a list of strings"));
+            }
+            entry.command.push_back(word.get<std::string>());
+        }
+        entry.attach = run.value("attach", false);
+        if (entry.command.empty() && !entry.attach) {
+            throw std::invalid_argument(where("'run.command' is empty and 'run.attach' is not set"));
+        }
+        entry.workdir = run.value("workdir", std::string());
+        const auto timeout = run.value("timeout_ms", json(30'000u));
+        if (!timeout.is_number_unsigned() || timeout.get<std::uint64_t>() == 0) {
+            throw std::invalid_argument(where("'run.timeout_ms' must be a positive integer"));
+        }
+        entry.timeout_ms = timeout.get<std::uint64_t>();
     } else {
         throw std::invalid_argument(
-            where("'run' must be {\"builtin\": NAME} or {\"library\": PATH, \"class\": NAME}"));
+            where("'run' must be {\"builtin\": NAME}, {\"library\": PATH, \"class\": NAME} or "
+                  "{\"command\": [PROGRAM, ARGS...]}"));
     }
     const auto instances = item.value("instances", json(1u));
     if (!instances.is_number_unsigned() || instances.get<std::uint64_t>() == 0 ||
@@ -205,9 +223,16 @@ std::string to_json(const topology_document& topology) {
     for (const auto& entry : topology.computations) {
         json item;
         item["name"] = entry.name;
-        item["run"] = entry.builtin.empty()
-                          ? json{{"library", entry.library}, {"class", entry.class_name}}
-                          : json{{"builtin", entry.builtin}};
+        if (!entry.builtin.empty()) {
+            item["run"] = json{{"builtin", entry.builtin}};
+        } else if (!entry.library.empty()) {
+            item["run"] = json{{"library", entry.library}, {"class", entry.class_name}};
+        } else {
+            item["run"] = json{{"command", entry.command},
+                               {"workdir", entry.workdir},
+                               {"attach", entry.attach},
+                               {"timeout_ms", entry.timeout_ms}};
+        }
         item["instances"] = entry.instances;
         json inputs = json::array();
         for (const auto& sub : entry.inputs) {

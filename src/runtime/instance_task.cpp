@@ -19,6 +19,7 @@ instance_task::instance_task(instance_settings settings, std::unique_ptr<computa
     : _settings(std::move(settings)),
       _user(std::move(user)),
       _source(dynamic_cast<source*>(_user.get())),
+      _batched(dynamic_cast<batched_computation*>(_user.get())),
       _store(std::move(store)),
       _output(std::move(output)),
       _inputs(std::move(inputs)),
@@ -48,6 +49,18 @@ bool instance_task::guarded(const char* what, Callback&& callback) {
 
 init_outcome instance_task::init() {
     _context.bind({}, 0, no_key_group);
+    if (_batched != nullptr) {
+        try {
+            _batched->init(_context);
+        } catch (const init_failure& e) {
+            instance_counters::add(_counters.dead_letters, 1);
+            eddy::log().error("{}[{}]: init failed: {}", _settings.computation, _settings.index,
+                              e.what());
+            _failed = true;
+            return init_outcome::failed;
+        }
+        return init_outcome::ready;
+    }
     if (!guarded("init", [&] { _user->init(_context); })) {
         _failed = true;
         return init_outcome::failed;
@@ -63,10 +76,16 @@ void instance_task::process(const record_batch& batch) {
         // Counted once per batch: the counter is read by other threads, and a
         // store per record is measurable next to a cheap callback.
         instance_counters::add(_counters.records_in, batch.size());
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            const record r = batch.at(i);
-            _context.bind(r.key, r.time, batch.group_hint(i));
-            (void)guarded("process_record", [&] { _user->process_record(_context, r); });
+        if (_batched != nullptr) {
+            if (batch.size() != 0) {
+                count(_batched->process_batch(_context, batch));
+            }
+        } else {
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                const record r = batch.at(i);
+                _context.bind(r.key, r.time, batch.group_hint(i));
+                (void)guarded("process_record", [&] { _user->process_record(_context, r); });
+            }
         }
     }
     const bool advanced = _inputs.observe(batch.sender, batch.watermark,
@@ -112,16 +131,40 @@ void instance_task::fire_processing_timers() {
         return;
     }
     _output.refresh();
-    while (auto due = _timers.pop_due(time_domain::processing_time, now)) {
-        fire(*due);
-    }
+    fire_due(time_domain::processing_time, now);
 }
 
 void instance_task::fire_event_timers() {
-    const time_micros watermark = _inputs.input_watermark();
-    while (auto due = _timers.pop_due(time_domain::event_time, watermark)) {
-        fire(*due);
+    fire_due(time_domain::event_time, _inputs.input_watermark());
+}
+
+void instance_task::fire_due(time_domain domain, time_micros now) {
+    if (_batched == nullptr) {
+        while (auto due = _timers.pop_due(domain, now)) {
+            fire(*due);
+        }
+        return;
     }
+    for (;;) {
+        _due.clear();
+        while (auto due = _timers.pop_due(domain, now)) {
+            _due.push_back(std::move(*due));
+        }
+        if (_due.empty()) {
+            return;
+        }
+        instance_counters::add(_counters.timers_fired, _due.size());
+        if (_failed) {
+            instance_counters::add(_counters.dead_letters, _due.size());
+            continue;
+        }
+        count(_batched->process_timers(_context, _due));
+    }
+}
+
+void instance_task::count(const batch_outcome& outcome) {
+    instance_counters::add(_counters.failures, outcome.failures);
+    instance_counters::add(_counters.dead_letters, outcome.dead_letters);
 }
 
 void instance_task::update_output_watermark() {
@@ -158,9 +201,7 @@ void instance_task::flush_if_lingering() {
 void instance_task::finish() {
     _output.refresh();
     _context.set_watermark(max_time);
-    while (auto due = _timers.pop_due(time_domain::event_time, max_time)) {
-        fire(*due);
-    }
+    fire_due(time_domain::event_time, max_time);
     _timers.clear(time_domain::processing_time);
     _output.channels().finish();
 }

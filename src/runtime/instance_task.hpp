@@ -6,6 +6,11 @@
 // instance_runner now, the network executor later) feeds it input batches,
 // asks it to poll (sources) and fire timers, and tells it when to flush.
 //
+// A batched computation (batched_computation.hpp: a user process in another
+// language) gets whole batches and runs of due timers instead; it reports its
+// own callback failures, and what it throws ends the instance (the driver's
+// caller sees the exception).
+//
 // User code runs in exactly one place, `guarded`: what a callback throws is
 // counted as a failure and the callback retried up to max_retries times;
 // then the record (or timer, or poll) is counted as dead-lettered, logged
@@ -14,6 +19,7 @@
 // Lifecycle: constructed → init() → process()/poll()/fire_*()… → finish().
 // Threading: one driver thread for its whole life.
 
+#include "batched_computation.hpp"
 #include "instance_counters.hpp"
 #include "producer.hpp"
 #include "state/state_store.hpp"
@@ -67,11 +73,17 @@ private:
     bool guarded(const char* what, Callback&& callback);
     void fire_event_timers();
     void fire(const due_timer& due);
+    // Fires every timer of `domain` due by `now`, including those the fired
+    // callbacks set due by then: one at a time, or in runs for a batched computation.
+    void fire_due(time_domain domain, time_micros now);
+    void count(const batch_outcome& outcome);
     void update_output_watermark();
 
     instance_settings _settings;
     std::unique_ptr<computation> _user;
     source* _source;  // _user as a source, or null
+    batched_computation* _batched;  // _user as a batched computation, or null
+    std::vector<due_timer> _due;    // a run of due timers for _batched
     std::unique_ptr<state::state_store> _store;
     producer _output;
     timer_service _timers;

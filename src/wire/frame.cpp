@@ -23,12 +23,28 @@ std::string_view to_string(frame_type type) {
             return "heartbeat";
         case frame_type::goodbye:
             return "goodbye";
+        case frame_type::sdk_hello:
+            return "sdk_hello";
+        case frame_type::sdk_init:
+            return "init";
+        case frame_type::sdk_process:
+            return "process";
+        case frame_type::sdk_fire_timers:
+            return "fire_timers";
+        case frame_type::sdk_transaction:
+            return "transaction";
+        case frame_type::sdk_shutdown:
+            return "shutdown";
+        case frame_type::sdk_goodbye:
+            return "sdk goodbye";
+        case frame_type::sdk_error:
+            return "error";
     }
     return "unknown";
 }
 
 wire_result<split_outcome> split_frame(std::span<const std::byte> received,
-                                       std::uint32_t max_frame_bytes) {
+                                       std::uint32_t max_frame_bytes, frame_family family) {
     if (received.size() < 4) {
         return need_more_bytes{frame_header_bytes};
     }
@@ -45,7 +61,7 @@ wire_result<split_outcome> split_frame(std::span<const std::byte> received,
         return need_more_bytes{frame_bytes};
     }
     const auto type = static_cast<std::uint8_t>(received[4]);
-    if (!is_defined_frame_type(type)) {
+    if (!is_defined_frame_type(type, family)) {
         return fail(wire_errc::bad_type, "frame type 0x{:02x} is not defined", type);
     }
     if (received.size() < frame_bytes) {

@@ -24,7 +24,8 @@
 //
 // Frame type numbers are assigned once and never reused (docs/protocol.md):
 // 0x01-0x3f executor <-> executor data plane, 0x40-0x7f executor <-> SDK
-// protocol (defined by a later change), 0x00 and 0x80-0xff reserved.
+// protocol (sdk_messages.hpp), 0x00 and 0x80-0xff reserved. A connection
+// speaks one family: split_frame() rejects the other family's types.
 // Pure functions, safe from any thread.
 
 #include "wire/byte_buffer.hpp"
@@ -55,7 +56,21 @@ enum class frame_type : std::uint8_t {
     watermark = 0x05,     // sender -> receiver: low watermark in event time
     heartbeat = 0x06,     // either way: the connection is alive while idle
     goodbye = 0x07,       // either way: orderly close, with a reason
-    // 0x40-0x7f: executor <-> SDK protocol, reserved for a later change.
+    // Executor <-> SDK (0x40-0x7f), docs/protocol.md section 11.
+    sdk_hello = 0x40,    // SDK -> executor: version, SDK name, metadata
+    sdk_init = 0x41,     // executor -> SDK: instance, retries, configuration
+    sdk_process = 0x42,  // executor -> SDK: a batch of records with their keys' state
+    sdk_fire_timers = 0x43,  // executor -> SDK: due timers with their keys' state
+    sdk_transaction = 0x44,  // SDK -> executor: what the callbacks of one request did
+    sdk_shutdown = 0x45,     // executor -> SDK: finish and exit
+    sdk_goodbye = 0x46,      // SDK -> executor: the answer to shutdown
+    sdk_error = 0x47,        // either way: a fatal protocol or SDK error, then close
+};
+
+// Which protocol a connection speaks.
+enum class frame_family {
+    data_plane,  // executor <-> executor: 0x01-0x07
+    sdk,         // executor <-> user process: 0x40-0x47
 };
 
 inline constexpr std::uint8_t first_data_plane_type = 0x01;
@@ -63,8 +78,14 @@ inline constexpr std::uint8_t last_data_plane_type = 0x3f;
 inline constexpr std::uint8_t first_sdk_type = 0x40;
 inline constexpr std::uint8_t last_sdk_type = 0x7f;
 
-// True for the frame types this build defines; split_frame() rejects others.
-[[nodiscard]] constexpr bool is_defined_frame_type(std::uint8_t type) {
+// True for the frame types this build defines in `family`; split_frame()
+// rejects others.
+[[nodiscard]] constexpr bool is_defined_frame_type(std::uint8_t type,
+                                                   frame_family family = frame_family::data_plane) {
+    if (family == frame_family::sdk) {
+        return type >= static_cast<std::uint8_t>(frame_type::sdk_hello) &&
+               type <= static_cast<std::uint8_t>(frame_type::sdk_error);
+    }
     return type >= static_cast<std::uint8_t>(frame_type::hello) &&
            type <= static_cast<std::uint8_t>(frame_type::goodbye);
 }
@@ -94,7 +115,8 @@ using split_outcome = std::variant<frame_view, need_more_bytes>;
 // length and type are checked as soon as their bytes arrive, so a hostile
 // header is refused without waiting for its payload.
 [[nodiscard]] wire_result<split_outcome> split_frame(
-    std::span<const std::byte> received, std::uint32_t max_frame_bytes = default_max_frame_bytes);
+    std::span<const std::byte> received, std::uint32_t max_frame_bytes = default_max_frame_bytes,
+    frame_family family = frame_family::data_plane);
 
 // Appends a frame header whose length is patched later by finish_frame();
 // returns the offset of the header in `out`. Used by the message encoders;

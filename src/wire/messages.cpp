@@ -2,53 +2,15 @@
 
 #include "wire/detail/little_endian.hpp"
 #include "wire/detail/payload_reader.hpp"
+#include "wire/detail/payload_writer.hpp"
 #include "wire/frame.hpp"
 #include "wire/varint.hpp"
 
 #include <cstring>
 
 namespace eddy::wire {
-namespace {
-
 using detail::payload_reader;
-
-// Appends fixed-width integers and length-prefixed bytes to a frame.
-class payload_writer {
-public:
-    explicit payload_writer(byte_buffer& out) : _out(out) {}
-
-    template <class Int>
-    payload_writer& fixed(Int value) {
-        _out.commit(detail::store_le(_out.prepare(sizeof value), value));
-        return *this;
-    }
-
-    payload_writer& bytes(std::string_view text) {
-        std::byte* at = write_varint(_out.prepare(max_varint_bytes), text.size());
-        _out.commit(at);
-        _out.append(text.data(), text.size());
-        return *this;
-    }
-
-private:
-    byte_buffer& _out;
-};
-
-// Unwraps a field or returns its error from the enclosing decoder.
-#define EDDY_WIRE_TRY(target, expression)                          \
-    auto target##_result = (expression);                           \
-    if (!target##_result) {                                        \
-        return tl::unexpected(std::move(target##_result.error())); \
-    }                                                              \
-    const auto target = *target##_result
-
-// Returns the error of a check from the enclosing decoder.
-#define EDDY_WIRE_CHECK(expression)                             \
-    if (auto check_result = (expression); !check_result) {      \
-        return tl::unexpected(std::move(check_result.error())); \
-    }
-
-}  // namespace
+using detail::payload_writer;
 
 void encode(const hello& message, byte_buffer& out) {
     const std::size_t frame = begin_frame(out, frame_type::hello);

@@ -13,6 +13,7 @@
 #include "wire/frame.hpp"
 #include "wire/messages.hpp"
 #include "wire/record_batch.hpp"
+#include "wire/sdk_messages.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -36,9 +37,14 @@ constexpr std::uint32_t fuzz_max_frame_bytes = 1u << 20;
 }
 
 // Compares a freshly encoded single frame with the payload it came from.
+frame_family family_of(frame_type type) {
+    return static_cast<std::uint8_t>(type) >= first_sdk_type ? frame_family::sdk
+                                                              : frame_family::data_plane;
+}
+
 void expect_same(frame_type type, std::span<const std::byte> payload, const byte_buffer& out) {
     const std::span<const std::byte> frame = out.bytes();
-    auto split = split_frame(frame, fuzz_max_frame_bytes);
+    auto split = split_frame(frame, fuzz_max_frame_bytes, family_of(type));
     const auto* view = split ? std::get_if<frame_view>(&*split) : nullptr;
     if (view == nullptr || view->type != type || view->frame_bytes != frame.size() ||
         view->payload.size() != payload.size() ||
@@ -88,6 +94,48 @@ void check_record_batch(std::span<const std::byte> payload) {
     expect_same(frame_type::record_batch, payload, out);
 }
 
+void check_transaction(std::span<const std::byte> payload) {
+    sdk_transaction transaction;
+    if (!decode_sdk_transaction(payload, transaction)) {
+        return;
+    }
+    byte_buffer out;
+    encode(transaction, out);
+    expect_same(frame_type::sdk_transaction, payload, out);
+}
+
+void check_request(frame_type type, std::span<const std::byte> payload) {
+    auto request = decode_sdk_request(type, payload);
+    if (!request) {
+        return;
+    }
+    byte_buffer out;
+    sdk_request again(out, type, request->batch, request->watermark, request->items.size());
+    for (const auto& item : request->items) {
+        if (type == frame_type::sdk_process) {
+            again.record(item.stream, item.key, item.value, item.time, item.state);
+        } else {
+            again.timer(item.key, item.tag, item.time, item.domain, item.state);
+        }
+    }
+    again.finish();
+    expect_same(type, payload, out);
+}
+
+// shutdown and the SDK's goodbye carry nothing.
+void check_empty(frame_type type, std::span<const std::byte> payload) {
+    if (!payload.empty()) {
+        return;
+    }
+    byte_buffer out;
+    if (type == frame_type::sdk_shutdown) {
+        encode_sdk_shutdown(out);
+    } else {
+        encode_sdk_goodbye(out);
+    }
+    expect_same(type, payload, out);
+}
+
 void check_payload(frame_type type, std::span<const std::byte> payload) {
     switch (type) {
         case frame_type::hello:
@@ -104,15 +152,29 @@ void check_payload(frame_type type, std::span<const std::byte> payload) {
             return check_message(type, payload, &decode_heartbeat);
         case frame_type::goodbye:
             return check_message(type, payload, &decode_goodbye);
+        case frame_type::sdk_hello:
+            return check_message(type, payload, &decode_sdk_hello);
+        case frame_type::sdk_init:
+            return check_message(type, payload, &decode_sdk_init);
+        case frame_type::sdk_process:
+        case frame_type::sdk_fire_timers:
+            return check_request(type, payload);
+        case frame_type::sdk_transaction:
+            return check_transaction(payload);
+        case frame_type::sdk_shutdown:
+        case frame_type::sdk_goodbye:
+            return check_empty(type, payload);
+        case frame_type::sdk_error:
+            return check_message(type, payload, &decode_sdk_error);
     }
     std::fprintf(stderr, "wire fuzz: split_frame passed undefined type %d\n",
                  static_cast<int>(type));
     std::abort();
 }
 
-void walk_frames(std::span<const std::byte> input) {
+void walk_frames(std::span<const std::byte> input, frame_family family) {
     while (!input.empty()) {
-        auto split = split_frame(input, fuzz_max_frame_bytes);
+        auto split = split_frame(input, fuzz_max_frame_bytes, family);
         if (!split) {
             return;
         }
@@ -147,10 +209,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::memcpy(bytes.data(), data, size);
     }
     const std::span<const std::byte> input(bytes);
-    walk_frames(input);
+    walk_frames(input, frame_family::data_plane);
+    walk_frames(input, frame_family::sdk);
     if (!input.empty()) {
-        const auto selector = static_cast<std::uint8_t>(input[0]) % 7 + 1;
-        check_payload(static_cast<frame_type>(selector), input.subspan(1));
+        // Selectors 0-6 pick a data-plane decoder, 7-14 an SDK one.
+        const auto selector = static_cast<std::uint8_t>(input[0]) % 15;
+        const auto type = selector < 7 ? selector + 1 : first_sdk_type + (selector - 7);
+        check_payload(static_cast<frame_type>(type), input.subspan(1));
     }
     return 0;
 }
