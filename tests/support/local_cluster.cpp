@@ -74,9 +74,17 @@ void local_cluster::start(std::chrono::milliseconds timeout) {
     for (const auto& spec : _specs) {
         nlohmann::json item;
         item["name"] = spec.name;
-        item["run"] = spec.builtin.empty()
-                          ? nlohmann::json{{"library", spec.library}, {"class", spec.class_name}}
-                          : nlohmann::json{{"builtin", spec.builtin}};
+        if (!spec.builtin.empty()) {
+            item["run"] = nlohmann::json{{"builtin", spec.builtin}};
+        } else if (!spec.library.empty()) {
+            item["run"] = nlohmann::json{{"library", spec.library}, {"class", spec.class_name}};
+        } else {
+            item["run"] = nlohmann::json{{"command", spec.command},
+                                         {"workdir", spec.workdir.empty() ? _dir.string()
+                                                                          : spec.workdir},
+                                         {"attach", spec.attach},
+                                         {"timeout_ms", spec.timeout_ms}};
+        }
         item["instances"] = spec.instances;
         nlohmann::json inputs = nlohmann::json::array();
         for (const auto& [stream, by] : spec.inputs) {
