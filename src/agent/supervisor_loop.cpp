@@ -7,6 +7,7 @@
 
 #include "agent/detail/posix_process.hpp"
 #include "agent/detail/supervisor_impl.hpp"
+#include "base/files.hpp"
 #include "base/log.hpp"
 
 #include <fmt/format.h>
@@ -20,6 +21,11 @@
 #include <stdexcept>
 
 namespace eddy::agent {
+namespace {
+// Lines of a crashed process's log kept with its last error.
+constexpr std::size_t crash_log_lines = 12;
+}  // namespace
+
 
 void supervisor::impl::run() {
     lock_type lock(_mu);
@@ -159,7 +165,10 @@ void supervisor::impl::on_process_end(const lock_type& lock, entry& e) {
 void supervisor::impl::on_crash(const lock_type& lock, entry& e, const std::string& how,
                                 steady::time_point now, steady::duration ran_for) {
     check_held(lock);
-    e.status.last_error = how;
+    // What the process said last usually says why (an executor names its
+    // user process's failure and that program's last lines of stderr).
+    const auto said = eddy::tail_lines(e.spec.log_path, crash_log_lines);
+    e.status.last_error = said.empty() ? how : how + "; last lines of its log:\n" + said;
     const auto wait = e.policy.on_crash(now, ran_for);
     if (!wait) {
         eddy::log().error("agent: {}: {}; {} crashes within {} ms: failed", e.spec.id, how,

@@ -6,11 +6,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace eddy {
 
@@ -57,6 +59,37 @@ std::string random_token() {
         out << chunk;
     }
     return out.str();
+}
+
+std::string tail_lines(const std::filesystem::path& path, std::size_t max_lines,
+                       std::size_t max_bytes) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) {
+        return {};
+    }
+    const auto size = static_cast<std::size_t>(in.tellg());
+    const std::size_t take = std::min(size, max_bytes);
+    std::string text(take, '\0');
+    in.seekg(static_cast<std::streamoff>(size - take));
+    in.read(text.data(), static_cast<std::streamsize>(take));
+    std::vector<std::string_view> lines;
+    std::string_view rest(text);
+    if (take < size) {  // cut inside a line: drop its end
+        const auto newline = rest.find('\n');
+        rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+    }
+    while (!rest.empty()) {
+        const auto newline = rest.find('\n');
+        lines.push_back(rest.substr(0, newline));
+        rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+    }
+    std::string tail;
+    for (std::size_t i = lines.size() > max_lines ? lines.size() - max_lines : 0; i < lines.size();
+         ++i) {
+        tail += tail.empty() ? "" : "\n";
+        tail += lines[i];
+    }
+    return tail;
 }
 
 }  // namespace eddy

@@ -26,6 +26,11 @@ inline constexpr std::filesystem::perms private_file =
 // The whole file, or an empty string when it cannot be read.
 [[nodiscard]] std::string read_file_or_empty(const std::filesystem::path& path);
 
+// The last `max_lines` lines of a file (a log), reading at most its last
+// `max_bytes`; empty when it cannot be read. No trailing newline.
+[[nodiscard]] std::string tail_lines(const std::filesystem::path& path, std::size_t max_lines,
+                                     std::size_t max_bytes = 8192);
+
 // A random bearer token: 32 hex digits from the system's random source.
 [[nodiscard]] std::string random_token();
 
