@@ -88,8 +88,13 @@ cli_result<nlohmann::json> deploy_body(const fs::path& manifest_file) {
         }
         artifacts[library.written] = base64_encode(*bytes);
     }
-    return nlohmann::json{
-        {"manifest", std::move(*text)}, {"file", manifest_file.string()}, {"artifacts", artifacts}};
+    // Where the manifest's `command` computations run: its own directory.
+    std::error_code ec;
+    const auto directory = fs::absolute(manifest_file, ec).parent_path().lexically_normal();
+    return nlohmann::json{{"manifest", std::move(*text)},
+                          {"file", manifest_file.string()},
+                          {"directory", directory.string()},
+                          {"artifacts", artifacts}};
 }
 
 }  // namespace eddy::cli

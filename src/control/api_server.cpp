@@ -45,6 +45,14 @@ std::optional<deploy_request> deploy_of(const json& body, httplib::Response& res
     if (body.contains("file") && body["file"].is_string()) {
         request.file = body["file"].get<std::string>();
     }
+    if (body.contains("directory")) {
+        if (!body["directory"].is_string() ||
+            !std::filesystem::path(body["directory"].get<std::string>()).is_absolute()) {
+            reply(res, 400, json{{"error", "'directory' must be an absolute path"}});
+            return std::nullopt;
+        }
+        request.directory = body["directory"].get<std::string>();
+    }
     if (body.contains("artifacts")) {
         if (!body["artifacts"].is_object()) {
             reply(res, 400, json{{"error", "'artifacts' must map paths to base64 contents"}});

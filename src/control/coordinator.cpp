@@ -116,6 +116,16 @@ tl::expected<manifest, api_error> coordinator::read_manifest(const deploy_reques
     }
     std::vector<std::string> missing;
     for (auto& spec : parsed->computations) {
+        if (!spec.command.empty() || spec.attach) {
+            if (request.directory.empty()) {
+                missing.push_back(fmt::format(
+                    "{}: computation '{}': a 'command' computation needs the manifest's directory "
+                    "('directory' in the request), where its program runs",
+                    request.file, spec.name));
+            }
+            spec.workdir = request.directory;
+            continue;
+        }
         if (spec.library.empty()) {
             continue;
         }

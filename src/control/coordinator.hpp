@@ -41,6 +41,9 @@ struct deploy_request {
     std::string manifest;                          // YAML text
     std::string file = "manifest.yaml";            // names it in messages
     std::map<std::string, std::string> artifacts;  // path as written → file bytes
+    // The manifest's directory on the caller's machine, absolute: where its
+    // `command` computations run (the coordinator never reads from it).
+    std::string directory;
 };
 
 class coordinator {

@@ -25,9 +25,10 @@ namespace {
 
 constexpr std::uint32_t max_instances = 4096;
 
-constexpr std::array<std::string_view, 12> computation_keys{
-    "name",   "builtin", "library",  "class",  "command",     "instances",
-    "inputs", "outputs", "delivery", "config", "environment", "resources"};
+constexpr std::array<std::string_view, 14> computation_keys{
+    "name",     "builtin", "library", "class",       "command",   "attach",
+    "timeout",  "instances", "inputs", "outputs",    "delivery",  "config",
+    "environment", "resources"};
 constexpr std::array<std::string_view, 1> top_level_keys{"computations"};
 constexpr std::array<std::string_view, 2> input_keys{"stream", "grouping"};
 constexpr std::array<std::string_view, 2> resource_keys{"cpu", "memory"};
@@ -96,9 +97,12 @@ private:
         const auto library = _item["library"];
         const auto class_name = _item["class"];
         const auto command = _item["command"];
-        const int ways = builtin.IsDefined() + library.IsDefined() + command.IsDefined();
+        const auto attach = _item["attach"];
+        const auto timeout = _item["timeout"];
+        const bool program = command.IsDefined() || attach.IsDefined();
+        const int ways = builtin.IsDefined() + library.IsDefined() + (program ? 1 : 0);
         if (ways == 0) {
-            problem(_item, "say how to run it: 'builtin', or 'library' with 'class'");
+            problem(_item, "say how to run it: 'builtin', 'library' with 'class', or 'command'");
         } else if (ways > 1) {
             const auto& second = command.IsDefined() ? command : library;
             problem(second, "'builtin', 'library' and 'command' are exclusive: choose one");
@@ -113,6 +117,48 @@ private:
         }
         if (command.IsDefined()) {
             read_command(command);
+        }
+        if (attach.IsDefined()) {
+            read_attach(attach, command);
+        }
+        if (timeout.IsDefined()) {
+            read_timeout(timeout, program);
+        }
+        if (program) {
+            std::error_code ec;
+            _spec.workdir = fs::absolute(_base_dir, ec).lexically_normal();
+        }
+    }
+
+    void read_attach(const YAML::Node& node, const YAML::Node& command) {
+        if (auto text = scalar(node, "attach")) {
+            if (*text == "true" || *text == "True" || *text == "TRUE") {
+                _spec.attach = true;
+            } else if (*text != "false" && *text != "False" && *text != "FALSE") {
+                problem(node, "'attach' must be true or false, not '{}'", *text);
+            }
+        }
+        if (!_spec.attach && !command.IsDefined()) {
+            problem(node, "'attach: false' needs a 'command' to start");
+        }
+    }
+
+    void read_timeout(const YAML::Node& node, bool program) {
+        if (!program) {
+            problem(node, "'timeout' applies to a 'command' computation only");
+            return;
+        }
+        if (auto text = scalar(node, "timeout")) {
+            double seconds = 0;
+            const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(),
+                                                   seconds);
+            if (ec != std::errc() || end != text->data() + text->size() || !(seconds > 0) ||
+                seconds > 86'400) {
+                problem(node, "'timeout' must be a number of seconds above 0 and at most 86400, "
+                        "not '{}'", *text);
+            } else {
+                _spec.timeout_ms = static_cast<std::uint64_t>(seconds * 1000 + 0.5);
+            }
         }
     }
 
@@ -165,9 +211,9 @@ private:
                 _spec.command.push_back(std::move(*text));
             }
         }
-        problem(node,
-                "'command' is not supported yet (computations in other languages come with "
-                "their SDKs); use 'builtin', or 'library' with 'class'");
+        if (!_spec.command.empty() && _spec.command.front().empty()) {
+            problem(node, "'command' must start with a program");
+        }
     }
 
     void read_instances() {

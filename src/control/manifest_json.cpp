@@ -34,8 +34,11 @@ void to_json(json& out, const computation_spec& spec) {
     json run;
     if (!spec.builtin.empty()) {
         run = {{"builtin", spec.builtin}};
-    } else if (!spec.command.empty()) {
-        run = {{"command", spec.command}};
+    } else if (!spec.command.empty() || spec.attach) {
+        run = {{"command", spec.command},
+               {"workdir", spec.workdir.string()},
+               {"attach", spec.attach},
+               {"timeout_ms", spec.timeout_ms}};
     } else {
         run = {{"library", spec.library.string()}, {"class", spec.class_name}};
     }
@@ -63,6 +66,9 @@ void from_json(const json& in, computation_spec& spec) {
         spec.builtin = run.at("builtin").get<std::string>();
     } else if (run.contains("command")) {
         spec.command = run.at("command").get<std::vector<std::string>>();
+        spec.workdir = run.value("workdir", std::string());
+        spec.attach = run.value("attach", false);
+        spec.timeout_ms = run.value("timeout_ms", std::uint64_t{30'000});
     } else if (run.contains("library")) {
         spec.library = run.at("library").get<std::string>();
         spec.class_name = run.at("class").get<std::string>();

@@ -84,6 +84,11 @@ std::string render_executor_document(const topology_state& state) {
         item["name"] = c.spec.name;
         if (!c.spec.builtin.empty()) {
             item["run"] = {{"builtin", c.spec.builtin}};
+        } else if (!c.spec.command.empty() || c.spec.attach) {
+            item["run"] = {{"command", c.spec.command},
+                           {"workdir", c.spec.workdir.string()},
+                           {"attach", c.spec.attach},
+                           {"timeout_ms", c.spec.timeout_ms}};
         } else {
             item["run"] = {{"library", c.spec.library.string()}, {"class", c.spec.class_name}};
         }

@@ -152,7 +152,7 @@ TEST(manifest_errors, required_fields_and_names) {
                   "wordcount.yaml:1:7: computation #1: 'name' must be a single value, not a list"});
     EXPECT_EQ(problems("name: a\n"),
               std::vector<std::string>{"wordcount.yaml:1:1: computation 'a': say how to run it: "
-                                       "'builtin', or 'library' with 'class'"});
+                                       "'builtin', 'library' with 'class', or 'command'"});
 }
 
 TEST(manifest_errors, duplicate_computation_names) {
@@ -182,8 +182,9 @@ TEST(manifest_errors, unknown_key_names_the_known_ones) {
     EXPECT_EQ(problems("name: a\nbuiltin: generator\ninstance: 2\n"),
               std::vector<std::string>{
                   "wordcount.yaml:3:1: computation 'a': unknown key 'instance' (did you mean "
-                  "'instances'? known keys: name, builtin, library, class, command, instances, "
-                  "inputs, outputs, delivery, config, environment, resources)"});
+                  "'instances'? known keys: name, builtin, library, class, command, attach, "
+                  "timeout, instances, inputs, outputs, delivery, config, environment, "
+                  "resources)"});
     const auto synonym = problems("name: a\nbuiltin: stdout\nsubscriptions: [x]\n");
     ASSERT_EQ(synonym.size(), 1u);
     EXPECT_NE(synonym[0].find("did you mean 'inputs'?"), std::string::npos) << synonym[0];
@@ -215,13 +216,37 @@ TEST(manifest_errors, builtin_names_and_exclusive_ways_to_run) {
                   "wordcount.yaml:3:8: computation 'a': class 'my-class' is not a C++ identifier"});
 }
 
-TEST(manifest_errors, command_is_reserved) {
-    const auto found = problems("name: a\ncommand: [python3, wordcount.py]\n");
-    ASSERT_EQ(found.size(), 1u);
-    EXPECT_EQ(
-        found[0].rfind("wordcount.yaml:2:10: computation 'a': 'command' is not supported yet", 0),
-        0u)
-        << found[0];
+TEST(manifest, command_runs_in_the_manifest_directory) {
+    auto parsed = parse_manifest(
+        "name: a\ncommand: [python3, wordcount.py, counter]\ntimeout: 2.5\ninputs: [w]\n",
+        "/srv/jobs/wc.yaml");
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    const auto& spec = parsed->computations.at(0);
+    EXPECT_EQ(spec.command, (std::vector<std::string>{"python3", "wordcount.py", "counter"}));
+    EXPECT_EQ(spec.workdir, "/srv/jobs");
+    EXPECT_FALSE(spec.attach);
+    EXPECT_EQ(spec.timeout_ms, 2500u);
+
+    auto attached = parse_manifest("name: a\nattach: true\n", "/srv/jobs/wc.yaml");
+    ASSERT_TRUE(attached) << attached.error().message;
+    EXPECT_TRUE(attached->computations.at(0).attach);
+    EXPECT_TRUE(attached->computations.at(0).command.empty());
+}
+
+TEST(manifest_errors, command_attach_and_timeout) {
+    EXPECT_EQ(problems("name: a\ncommand: []\n"),
+              std::vector<std::string>{"wordcount.yaml:2:10: computation 'a': 'command' must be "
+                                       "a non-empty list: the program and its arguments"});
+    EXPECT_EQ(problems("name: a\ncommand: [x]\ntimeout: 0\n"),
+              std::vector<std::string>{"wordcount.yaml:3:10: computation 'a': 'timeout' must be "
+                                       "a number of seconds above 0 and at most 86400, not '0'"});
+    EXPECT_EQ(problems("name: a\nbuiltin: stdout\ntimeout: 3\n"),
+              std::vector<std::string>{"wordcount.yaml:3:10: computation 'a': 'timeout' applies "
+                                       "to a 'command' computation only"});
+    EXPECT_EQ(problems("name: a\ncommand: [x]\nattach: maybe\n"),
+              std::vector<std::string>{"wordcount.yaml:3:9: computation 'a': 'attach' must be "
+                                       "true or false, not 'maybe'"});
+    EXPECT_EQ(problems("name: a\nbuiltin: stdout\ncommand: [x]\n").size(), 1u);
 }
 
 TEST_F(manifest_dir, library_must_exist_and_be_a_file) {
