@@ -196,12 +196,7 @@ std::unique_ptr<computation> executor::make_sdk_computation(const computation_en
         {"EDDY_COMPUTATION", me.name},
         {"EDDY_INSTANCE_INDEX", std::to_string(_options.index)},
         {"EDDY_INSTANCE_COUNT", std::to_string(me.instances)}};
-    auto made = std::make_unique<sdk_computation>(std::move(options));
-    if (me.attach) {
-        // Where a program started by hand finds its socket.
-        eddy::write_file_atomically("attach.socket", made->socket_path() + "\n");
-    }
-    return made;
+    return std::make_unique<sdk_computation>(std::move(options));
 }
 
 void executor::build_task() {
