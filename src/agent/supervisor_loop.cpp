@@ -26,7 +26,6 @@ namespace {
 constexpr std::size_t crash_log_lines = 12;
 }  // namespace
 
-
 void supervisor::impl::run() {
     lock_type lock(_mu);
     std::vector<pollfd> fds;

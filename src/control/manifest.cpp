@@ -26,9 +26,8 @@ namespace {
 constexpr std::uint32_t max_instances = 4096;
 
 constexpr std::array<std::string_view, 14> computation_keys{
-    "name",     "builtin", "library", "class",       "command",   "attach",
-    "timeout",  "instances", "inputs", "outputs",    "delivery",  "config",
-    "environment", "resources"};
+    "name",      "builtin", "library", "class",    "command", "attach",      "timeout",
+    "instances", "inputs",  "outputs", "delivery", "config",  "environment", "resources"};
 constexpr std::array<std::string_view, 1> top_level_keys{"computations"};
 constexpr std::array<std::string_view, 2> input_keys{"stream", "grouping"};
 constexpr std::array<std::string_view, 2> resource_keys{"cpu", "memory"};
@@ -150,12 +149,14 @@ private:
         }
         if (auto text = scalar(node, "timeout")) {
             double seconds = 0;
-            const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(),
-                                                   seconds);
+            const auto [end, ec] =
+                std::from_chars(text->data(), text->data() + text->size(), seconds);
             if (ec != std::errc() || end != text->data() + text->size() || !(seconds > 0) ||
                 seconds > 86'400) {
-                problem(node, "'timeout' must be a number of seconds above 0 and at most 86400, "
-                        "not '{}'", *text);
+                problem(node,
+                        "'timeout' must be a number of seconds above 0 and at most 86400, "
+                        "not '{}'",
+                        *text);
             } else {
                 _spec.timeout_ms = static_cast<std::uint64_t>(seconds * 1000 + 0.5);
             }

@@ -51,12 +51,12 @@ struct resource_request {
 // `class_name`) or `command` is set.
 struct computation_spec {
     std::string name;
-    std::string builtin;               // "generator", "stdout" or "file", or
-    std::filesystem::path library;     // a shared library (absolute, normalised) and
-    std::string class_name;            // the class it exports, or
-    std::vector<std::string> command;  // a program in another language and its arguments
-    std::filesystem::path workdir;     // where the command runs: the manifest's directory
-    bool attach = false;               // started by hand (debugging): nothing is started
+    std::string builtin;                // "generator", "stdout" or "file", or
+    std::filesystem::path library;      // a shared library (absolute, normalised) and
+    std::string class_name;             // the class it exports, or
+    std::vector<std::string> command;   // a program in another language and its arguments
+    std::filesystem::path workdir;      // where the command runs: the manifest's directory
+    bool attach = false;                // started by hand (debugging): nothing is started
     std::uint64_t timeout_ms = 30'000;  // how long one transaction of the program may take
     std::uint32_t instances = 1;
     std::vector<subscription> inputs;

@@ -4,8 +4,8 @@
 #include "base/log.hpp"
 #include "connectors/builtin.hpp"
 #include "metrics.hpp"
-#include "sdk_computation.hpp"
 #include "runtime/producer.hpp"
+#include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
 
 #include <nlohmann/json.hpp>
@@ -188,14 +188,13 @@ std::unique_ptr<computation> executor::make_sdk_computation(const computation_en
     options.config = me.config;
     options.timeout = std::chrono::milliseconds(me.timeout_ms);
     options.process.command = me.command;
-    options.process.workdir = me.workdir.empty() ? std::filesystem::current_path()
-                                                 : std::filesystem::path(me.workdir);
+    options.process.workdir =
+        me.workdir.empty() ? std::filesystem::current_path() : std::filesystem::path(me.workdir);
     options.process.attach = me.attach;
     options.process.cancelled = &_stop;
-    options.process.environment = {
-        {"EDDY_COMPUTATION", me.name},
-        {"EDDY_INSTANCE_INDEX", std::to_string(_options.index)},
-        {"EDDY_INSTANCE_COUNT", std::to_string(me.instances)}};
+    options.process.environment = {{"EDDY_COMPUTATION", me.name},
+                                   {"EDDY_INSTANCE_INDEX", std::to_string(_options.index)},
+                                   {"EDDY_INSTANCE_COUNT", std::to_string(me.instances)}};
     return std::make_unique<sdk_computation>(std::move(options));
 }
 

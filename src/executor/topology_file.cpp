@@ -53,7 +53,8 @@ computation_entry read_computation(const json& item, std::size_t position) {
         }
         entry.attach = run.value("attach", false);
         if (entry.command.empty() && !entry.attach) {
-            throw std::invalid_argument(where("'run.command' is empty and 'run.attach' is not set"));
+            throw std::invalid_argument(
+                where("'run.command' is empty and 'run.attach' is not set"));
         }
         entry.workdir = run.value("workdir", std::string());
         const auto timeout = run.value("timeout_ms", json(30'000u));

@@ -47,12 +47,12 @@ using eddy::delivery_mode;
 
 struct computation_entry {
     std::string name;
-    std::string builtin;     // a built-in computation, or
-    std::string library;     // a shared library and
-    std::string class_name;  // the class it exports, or
-    std::vector<std::string> command;  // a program in another language and its arguments
-    std::string workdir;               // where the program runs
-    bool attach = false;               // started by hand: the executor waits for it
+    std::string builtin;                // a built-in computation, or
+    std::string library;                // a shared library and
+    std::string class_name;             // the class it exports, or
+    std::vector<std::string> command;   // a program in another language and its arguments
+    std::string workdir;                // where the program runs
+    bool attach = false;                // started by hand: the executor waits for it
     std::uint64_t timeout_ms = 30'000;  // how long one of its transactions may take
     std::uint32_t instances = 1;
     std::vector<subscription> inputs;

@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,7 +51,8 @@ std::filesystem::path resolve_program(const std::string& program,
     while (!search.empty()) {
         const auto colon = search.find(':');
         const std::string_view dir = search.substr(0, colon);
-        const auto candidate = std::filesystem::path(dir.empty() ? "." : std::string(dir)) / program;
+        const auto candidate =
+            std::filesystem::path(dir.empty() ? "." : std::string(dir)) / program;
         if (::access(candidate.c_str(), X_OK) == 0) {
             return candidate;
         }
@@ -88,8 +89,8 @@ user_process::user_process(user_process_spec spec) : _spec(std::move(spec)) {
     if (_listen_fd < 0 ||
         ::bind(_listen_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(_listen_fd, 4) != 0) {
-        throw std::runtime_error(fmt::format("cannot listen on '{}': {}", _socket_path.string(),
-                                             std::strerror(errno)));
+        throw std::runtime_error(
+            fmt::format("cannot listen on '{}': {}", _socket_path.string(), std::strerror(errno)));
     }
     if (!_spec.attach) {
         start();

@@ -105,7 +105,7 @@ private:
     std::filesystem::path _socket_path;
     int _listen_fd = -1;
     pid_t _pid = -1;
-    int _pidfd = -1;  // readable once the program has exited
+    int _pidfd = -1;                    // readable once the program has exited
     std::optional<std::string> _ended;  // how the program ended, once reaped
     std::thread _stderr_reader;
     mutable std::mutex _tail_mu;

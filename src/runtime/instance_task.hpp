@@ -81,7 +81,7 @@ private:
 
     instance_settings _settings;
     std::unique_ptr<computation> _user;
-    source* _source;  // _user as a source, or null
+    source* _source;                // _user as a source, or null
     batched_computation* _batched;  // _user as a batched computation, or null
     std::vector<due_timer> _due;    // a run of due timers for _batched
     std::unique_ptr<state::state_store> _store;

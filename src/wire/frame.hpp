@@ -57,9 +57,9 @@ enum class frame_type : std::uint8_t {
     heartbeat = 0x06,     // either way: the connection is alive while idle
     goodbye = 0x07,       // either way: orderly close, with a reason
     // Executor <-> SDK (0x40-0x7f), docs/protocol.md section 11.
-    sdk_hello = 0x40,    // SDK -> executor: version, SDK name, metadata
-    sdk_init = 0x41,     // executor -> SDK: instance, retries, configuration
-    sdk_process = 0x42,  // executor -> SDK: a batch of records with their keys' state
+    sdk_hello = 0x40,        // SDK -> executor: version, SDK name, metadata
+    sdk_init = 0x41,         // executor -> SDK: instance, retries, configuration
+    sdk_process = 0x42,      // executor -> SDK: a batch of records with their keys' state
     sdk_fire_timers = 0x43,  // executor -> SDK: due timers with their keys' state
     sdk_transaction = 0x44,  // SDK -> executor: what the callbacks of one request did
     sdk_shutdown = 0x45,     // executor -> SDK: finish and exit

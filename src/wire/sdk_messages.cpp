@@ -163,8 +163,10 @@ wire_result<void> decode_sdk_transaction(std::span<const std::byte> payload,
         EDDY_WIRE_TRY(name, in.bytes("write name"));
         EDDY_WIRE_TRY(op, in.fixed<std::uint8_t>("write op"));
         if (op > 1) {
-            return fail(wire_errc::bad_flags, "transaction: state write op {} is neither 0 (put) "
-                        "nor 1 (erase)", op);
+            return fail(wire_errc::bad_flags,
+                        "transaction: state write op {} is neither 0 (put) "
+                        "nor 1 (erase)",
+                        op);
         }
         EDDY_WIRE_TRY(value, in.bytes("write value"));
         into.writes.push_back({key, name, static_cast<sdk_write_op>(op), value});

@@ -49,40 +49,47 @@ TEST_F(languages, python_splitter_and_go_counter_deploy_like_any_computation) {
     const auto output = path("counts.txt");
     deploy("wordcount.yaml", "computations:\n" + sentences_yaml() +
                                  "  - name: splitter\n"
-                                 "    command: [" + wordcount("python") + ", splitter]\n"
+                                 "    command: [" +
+                                 wordcount("python") +
+                                 ", splitter]\n"
                                  "    instances: 2\n"
                                  "    inputs: [lines]\n"
                                  "    outputs: [words]\n"
                                  "  - name: counter\n"
-                                 "    command: [" + wordcount("go") + ", counter]\n"
+                                 "    command: [" +
+                                 wordcount("go") +
+                                 ", counter]\n"
                                  "    instances: 2\n"
                                  "    inputs: [{stream: words, grouping: key}]\n"
                                  "    outputs: [counts]\n"
                                  "  - name: sink\n"
                                  "    builtin: file\n"
                                  "    inputs: [counts]\n"
-                                 "    config: {stream: counts, path: " + output.string() +
-                                 ", format: key value}\n");
+                                 "    config: {stream: counts, path: " +
+                                 output.string() + ", format: key value}\n");
     ASSERT_TRUE(wait_all_finished(120s)) << computations().dump(2) << coordinator_log();
-    EXPECT_EQ(check_running_counts(output, expected_word_counts(lines_per_instance, seed, 2)),
-              "");
+    EXPECT_EQ(check_running_counts(output, expected_word_counts(lines_per_instance, seed, 2)), "");
 }
 
 TEST_F(languages, a_crashing_program_restarts_with_its_stderr_in_ls_and_the_rest_runs_on) {
     const auto healthy = path("healthy.txt");
-    deploy("crash.yaml", "computations:\n"
-                         "  - name: numbers\n"
-                         "    builtin: generator\n"
-                         "    outputs: [numbers]\n"
-                         "    config: {stream: numbers, rate: 1000}\n"
-                         "  - name: healthy\n"
-                         "    builtin: file\n"
-                         "    inputs: [numbers]\n"
-                         "    config: {stream: numbers, path: " + healthy.string() + "}\n"
-                         "  - name: broken\n"
-                         "    command: [python3, " + std::string(EDDY_TEST_PROGRAMS) +
-                         "/misbehave.py, crash]\n"
-                         "    inputs: [numbers]\n");
+    deploy("crash.yaml",
+           "computations:\n"
+           "  - name: numbers\n"
+           "    builtin: generator\n"
+           "    outputs: [numbers]\n"
+           "    config: {stream: numbers, rate: 1000}\n"
+           "  - name: healthy\n"
+           "    builtin: file\n"
+           "    inputs: [numbers]\n"
+           "    config: {stream: numbers, path: " +
+               healthy.string() +
+               "}\n"
+               "  - name: broken\n"
+               "    command: [python3, " +
+               std::string(EDDY_TEST_PROGRAMS) +
+               "/misbehave.py, crash]\n"
+               "    inputs: [numbers]\n");
     ASSERT_TRUE(wait_running({"numbers", "healthy"}, 30s)) << computations().dump(2);
     const auto before = running_pids({"numbers", "healthy"});
 
@@ -92,8 +99,8 @@ TEST_F(languages, a_crashing_program_restarts_with_its_stderr_in_ls_and_the_rest
         [&] {
             broken = instance("broken", 0);
             return !broken.is_null() && broken.value("restarts", 0) >= 2 &&
-                   broken.value("last_error", std::string()).find("crashing on the first request") !=
-                       std::string::npos;
+                   broken.value("last_error", std::string())
+                           .find("crashing on the first request") != std::string::npos;
         },
         60s))
         << instances().dump(2);
@@ -101,8 +108,7 @@ TEST_F(languages, a_crashing_program_restarts_with_its_stderr_in_ls_and_the_rest
     EXPECT_NE(listed.out.find("misbehave: crashing on the first request"), std::string::npos)
         << listed;
     const auto logs = eddy({"logs", "broken"});
-    EXPECT_NE(logs.out.find("misbehave: crashing on the first request"), std::string::npos)
-        << logs;
+    EXPECT_NE(logs.out.find("misbehave: crashing on the first request"), std::string::npos) << logs;
 
     // Nothing else restarted, and the healthy sink still receives.
     EXPECT_EQ(running_pids({"numbers", "healthy"}), before);
@@ -125,8 +131,8 @@ TEST_F(languages, an_attached_computation_waits_for_the_program_started_by_hand)
                                 "  - name: sink\n"
                                 "    builtin: file\n"
                                 "    inputs: [counts]\n"
-                                "    config: {stream: counts, path: " + output.string() +
-                                ", format: key value}\n");
+                                "    config: {stream: counts, path: " +
+                                output.string() + ", format: key value}\n");
     // The executor says where to connect, and waits.
     const std::regex socket_line("EDDY_SOCKET=(\\S+)");
     std::smatch found;
@@ -147,9 +153,9 @@ TEST_F(languages, an_attached_computation_waits_for_the_program_started_by_hand)
                                          {"EDDY_INSTANCE_INDEX", "0"},
                                          {"EDDY_INSTANCE_COUNT", "1"}},
                            .stderr_path = path("by_hand.err")});
-    ASSERT_TRUE(wait_all_finished(120s)) << computations().dump(2) << read_file(path("by_hand.err"));
-    EXPECT_EQ(check_running_counts(output, expected_word_counts(lines_per_instance, seed, 2)),
-              "");
+    ASSERT_TRUE(wait_all_finished(120s))
+        << computations().dump(2) << read_file(path("by_hand.err"));
+    EXPECT_EQ(check_running_counts(output, expected_word_counts(lines_per_instance, seed, 2)), "");
     // The executor ended the conversation: the program exits 0.
     const auto status = by_hand.wait_exit(10s);
     ASSERT_TRUE(status.has_value());

@@ -99,8 +99,7 @@ TEST(mixed_languages, python_go_java_with_ruby_and_node_on_the_side) {
     const auto ruby_output = (dir / "ruby.txt").string();
     const auto node_output = (dir / "node.txt").string();
     add_sentences(cluster);
-    add_program(cluster, "py_splitter", "python", "splitter", 2, {{"lines", "shuffle"}},
-                {"words"});
+    add_program(cluster, "py_splitter", "python", "splitter", 2, {{"lines", "shuffle"}}, {"words"});
     add_program(cluster, "go_counter", "go", "counter", 2, {{"words", "key"}}, {"counts"});
     add_program(cluster, "java_sink", "java", "sink", 1, {{"counts", "shuffle"}}, {},
                 {{"path", java_output}});

@@ -40,17 +40,17 @@ TEST_P(user_process_failure, ends_only_its_executor_with_the_reason) {
                  .builtin = "generator",
                  .outputs = {"numbers"},
                  .config = {{"stream", "numbers"}, {"rate", "2000"}}});
-    cluster.add({.name = "healthy",
-                 .builtin = "file",
-                 .inputs = {{"numbers", "shuffle"}},
-                 .config = {{"stream", "numbers"},
-                            {"path", healthy_output.string()},
-                            {"format", "key value"}}});
-    cluster.add({.name = "broken",
-                 .command = {EDDY_PYTHON3, std::string(EDDY_TEST_PROGRAMS) + "/misbehave.py",
-                             param.mode},
-                 .timeout_ms = 1000,
-                 .inputs = {{"numbers", "shuffle"}}});
+    cluster.add(
+        {.name = "healthy",
+         .builtin = "file",
+         .inputs = {{"numbers", "shuffle"}},
+         .config = {
+             {"stream", "numbers"}, {"path", healthy_output.string()}, {"format", "key value"}}});
+    cluster.add(
+        {.name = "broken",
+         .command = {EDDY_PYTHON3, std::string(EDDY_TEST_PROGRAMS) + "/misbehave.py", param.mode},
+         .timeout_ms = 1000,
+         .inputs = {{"numbers", "shuffle"}}});
     cluster.start(30s);
 
     auto status = cluster.process("broken", 0).wait_exit(30s);
@@ -72,12 +72,12 @@ TEST_P(user_process_failure, ends_only_its_executor_with_the_reason) {
 
 INSTANTIATE_TEST_SUITE_P(
     modes, user_process_failure,
-    ::testing::Values(
-        failure_case{"exit_early", "exited with status 7 before connecting",
-                     "misbehave: giving up before connecting"},
-        failure_case{"crash", "closed its connection", "misbehave: crashing on the first request"},
-        failure_case{"hang", "no answer within 1000 ms", "misbehave: mode hang"},
-        failure_case{"garbage", "broke the protocol", "misbehave: mode garbage"}),
+    ::testing::Values(failure_case{"exit_early", "exited with status 7 before connecting",
+                                   "misbehave: giving up before connecting"},
+                      failure_case{"crash", "closed its connection",
+                                   "misbehave: crashing on the first request"},
+                      failure_case{"hang", "no answer within 1000 ms", "misbehave: mode hang"},
+                      failure_case{"garbage", "broke the protocol", "misbehave: mode garbage"}),
     [](const auto& info) { return info.param.mode; });
 
 }  // namespace

@@ -79,11 +79,11 @@ void local_cluster::start(std::chrono::milliseconds timeout) {
         } else if (!spec.library.empty()) {
             item["run"] = nlohmann::json{{"library", spec.library}, {"class", spec.class_name}};
         } else {
-            item["run"] = nlohmann::json{{"command", spec.command},
-                                         {"workdir", spec.workdir.empty() ? _dir.string()
-                                                                          : spec.workdir},
-                                         {"attach", spec.attach},
-                                         {"timeout_ms", spec.timeout_ms}};
+            item["run"] =
+                nlohmann::json{{"command", spec.command},
+                               {"workdir", spec.workdir.empty() ? _dir.string() : spec.workdir},
+                               {"attach", spec.attach},
+                               {"timeout_ms", spec.timeout_ms}};
         }
         item["instances"] = spec.instances;
         nlohmann::json inputs = nlohmann::json::array();

@@ -31,12 +31,12 @@ enum class link { tcp, unix_socket };
 
 struct executor_spec {
     std::string name;
-    std::string builtin;     // a built-in, or
-    std::string library;     // a shared library and
-    std::string class_name;  // its exported class, or
-    std::vector<std::string> command;  // a program in another language (docs/protocol.md §11)
-    std::string workdir;               // where it runs (default: the cluster's directory)
-    bool attach = false;               // started by hand, not by the executor
+    std::string builtin;                // a built-in, or
+    std::string library;                // a shared library and
+    std::string class_name;             // its exported class, or
+    std::vector<std::string> command;   // a program in another language (docs/protocol.md §11)
+    std::string workdir;                // where it runs (default: the cluster's directory)
+    bool attach = false;                // started by hand, not by the executor
     std::uint64_t timeout_ms = 30'000;  // deadline of each of its transactions
     std::uint32_t instances = 1;
     std::vector<std::pair<std::string, std::string>> inputs;  // (stream, grouping)

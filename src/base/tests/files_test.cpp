@@ -1,7 +1,6 @@
 #include "base/files.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>

@@ -39,7 +39,7 @@ constexpr std::uint32_t fuzz_max_frame_bytes = 1u << 20;
 // Compares a freshly encoded single frame with the payload it came from.
 frame_family family_of(frame_type type) {
     return static_cast<std::uint8_t>(type) >= first_sdk_type ? frame_family::sdk
-                                                              : frame_family::data_plane;
+                                                             : frame_family::data_plane;
 }
 
 void expect_same(frame_type type, std::span<const std::byte> payload, const byte_buffer& out) {
