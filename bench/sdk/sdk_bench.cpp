@@ -251,7 +251,11 @@ window_figures run_executors(const std::string& language, const settings& option
         };
         // Start-up (a JVM, a Ruby interpreter) is not the window's.
         const auto started = steady::now();
-        while (metric().value_or(0) == 0 && steady::now() - started < 30s) {
+        while (metric().value_or(0) == 0) {
+            if (steady::now() - started > 30s) {
+                throw std::runtime_error(language +
+                                         ": no record through the passthrough within 30 s");
+            }
             std::this_thread::sleep_for(20ms);
         }
         const auto cpu_before = ticks_of_tree(pid);
