@@ -5,6 +5,7 @@
 #include "connectors/builtin.hpp"
 #include "metrics.hpp"
 #include "runtime/producer.hpp"
+#include "runtime/time_options.hpp"
 #include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
 
@@ -30,25 +31,6 @@ std::string read_text(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-time_micros watermark_delay(const computation_entry& entry) {
-    const auto found = entry.config.find("watermark_delay_micros");
-    if (found == entry.config.end()) {
-        return 0;
-    }
-    std::size_t used = 0;
-    long long delay = -1;
-    try {
-        delay = std::stoll(found->second, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != found->second.size() || delay < 0) {
-        throw std::runtime_error("computation '" + entry.name + "': watermark_delay_micros '" +
-                                 found->second + "' is not a non-negative integer");
-    }
-    return delay;
 }
 
 // The endpoint of every instance id.
@@ -210,11 +192,12 @@ void executor::build_task() {
     const auto watermarks = _shape == runtime::instance_shape::consumer
                                 ? runtime::watermark_source::input
                                 : runtime::watermark_source::produced_times;
+    const auto times = runtime::time_options_of(me.config, me.name);
     runtime::producer output(*_routes, me.outputs, std::move(channels), watermarks,
-                             watermark_delay(me), _counters);
+                             times.watermark_delay, _counters);
     _task = std::make_unique<runtime::instance_task>(
         *_settings, std::move(_user), std::make_unique<state::memory_state_store>(),
-        std::move(output), runtime::watermark_tracker(layout.upstreams), _counters);
+        std::move(output), runtime::watermark_tracker(layout.upstreams, times.idle), _counters);
 }
 
 void executor::stop() {

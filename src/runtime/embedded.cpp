@@ -6,6 +6,7 @@
 #include "instance_runner.hpp"
 #include "local_transport.hpp"
 #include "state/memory_state_store.hpp"
+#include "time_options.hpp"
 #include "topology_plan.hpp"
 #include <eddy/embedded.hpp>
 
@@ -48,24 +49,6 @@ private:
     std::string _stream;
     std::shared_ptr<collected_stream> _into;
 };
-
-time_micros watermark_delay_of(const computation_options& options, const std::string& name) {
-    const auto found = options.config.find("watermark_delay_micros");
-    if (found == options.config.end()) {
-        return 0;
-    }
-    try {
-        std::size_t used = 0;
-        const long long delay = std::stoll(found->second, &used);
-        if (used == found->second.size() && delay >= 0) {
-            return delay;
-        }
-    } catch (const std::exception&) {
-    }
-    throw std::invalid_argument(
-        fmt::format("computation '{}': watermark_delay_micros '{}' is not a non-negative integer",
-                    name, found->second));
-}
 
 }  // namespace
 
@@ -141,7 +124,7 @@ void embedded_topology::impl::build() {
     for (std::size_t c = 0; c < specs.size(); ++c) {
         spec& s = specs[c];
         const auto& layout = plan.computations[c];
-        const time_micros delay = watermark_delay_of(s.options, s.meta.name);
+        const auto times = runtime::time_options_of(s.options.config, s.meta.name);
         for (std::uint32_t n = 0; n < layout.instances; ++n) {
             const instance_id id(layout.first.value() + n);
             auto user = n == 0 ? std::move(s.first) : s.factory();
@@ -158,10 +141,10 @@ void embedded_topology::impl::build() {
                                         ? runtime::watermark_source::input
                                         : runtime::watermark_source::produced_times;
             runtime::producer output(*routes, s.meta.outputs, std::move(channels), watermarks,
-                                     delay, count);
+                                     times.watermark_delay, count);
             tasks.push_back(std::make_unique<runtime::instance_task>(
                 settings.back(), std::move(user), std::make_unique<state::memory_state_store>(),
-                std::move(output), runtime::watermark_tracker(layout.upstreams), count));
+                std::move(output), runtime::watermark_tracker(layout.upstreams, times.idle), count));
             runners.push_back(std::make_unique<runtime::instance_runner>(
                 *tasks.back(), *queues[id.value()], *transport, layout.shape, *clock, [this] {
                     const std::lock_guard lock(mu);

@@ -88,8 +88,10 @@ void instance_task::process(const record_batch& batch) {
             }
         }
     }
-    const bool advanced = _inputs.observe(batch.sender, batch.watermark,
-                                          batch.marker == channel_marker::end_of_stream);
+    const bool advanced =
+        _inputs.observe(batch.sender, batch.watermark,
+                        batch.marker == channel_marker::end_of_stream, batch.size(),
+                        _settings.clock->now());
     if (advanced) {
         _context.set_watermark(_inputs.input_watermark());
         fire_event_timers();
@@ -122,6 +124,12 @@ void instance_task::fire(const due_timer& due) {
 }
 
 void instance_task::fire_processing_timers() {
+    if (_inputs.mark_idle(_settings.clock->now())) {
+        _output.refresh();
+        _context.set_watermark(_inputs.input_watermark());
+        fire_event_timers();
+        update_output_watermark();
+    }
     const auto next = _timers.next_due(time_domain::processing_time);
     if (!next) {
         return;

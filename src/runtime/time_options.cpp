@@ -1,0 +1,37 @@
+#include "time_options.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace eddy::runtime {
+namespace {
+
+std::int64_t non_negative(const std::map<std::string, std::string, std::less<>>& config,
+                          std::string_view name, std::string_view computation) {
+    const auto found = config.find(name);
+    if (found == config.end()) {
+        return 0;
+    }
+    const std::string& text = found->second;
+    std::int64_t value = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
+        throw std::invalid_argument(fmt::format(
+            "computation '{}': {} '{}' is not a non-negative integer", computation, name, text));
+    }
+    return value;
+}
+
+}  // namespace
+
+time_options time_options_of(const std::map<std::string, std::string, std::less<>>& config,
+                             std::string_view computation) {
+    time_options options;
+    options.watermark_delay = non_negative(config, "watermark_delay_micros", computation);
+    options.idle.idle_after = non_negative(config, "input_idle_ms", computation) * 1000;
+    return options;
+}
+
+}  // namespace eddy::runtime
