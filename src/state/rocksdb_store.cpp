@@ -1,0 +1,461 @@
+#include "rocksdb_store.hpp"
+
+#include "detail/key_codec.hpp"
+#include "detail/periodic_sync.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <deque>
+#include <system_error>
+
+namespace eddy::state {
+namespace {
+
+// Every key that starts with `prefix`, or every key from `lower` up to `upper`
+// (exclusive; empty: no bound).
+struct key_range {
+    std::string lower;
+    std::string upper;
+};
+
+key_range prefix_range(std::string prefix) {
+    std::string upper = detail::prefix_successor(prefix);
+    return {std::move(prefix), std::move(upper)};
+}
+
+// The state keys of key groups [first, last): 's' | first up to 's' | last.
+key_range state_range(key_group_range range) {
+    return {detail::state_group_prefix(range.first), detail::state_group_prefix(range.last)};
+}
+
+key_range timer_range(key_group_range range) {
+    return {detail::timer_group_prefix(range.first), detail::timer_group_prefix(range.last)};
+}
+
+std::string_view view(const rocksdb::Slice& slice) {
+    return {slice.data(), slice.size()};
+}
+
+}  // namespace
+
+struct rocksdb_store::impl {
+    std::filesystem::path dir;
+    std::unique_ptr<rocksdb::DB> db;
+    rocksdb::WriteOptions write_options;
+    rocksdb::ReadOptions read_options;
+    // overwrite_key: the index keeps one entry per key, as the merged
+    // iterator over batch and database expects.
+    rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+    std::string key_buffer;  // reused by get/put/erase of state
+    // The values `get` returned since the last modifying call: a deque, so
+    // that adding one moves none (views into short strings would dangle).
+    // Buffers are reused after the next modifying call.
+    std::deque<std::string> read_values;
+    std::size_t reads_in_use = 0;
+    // Last: stopped before the database closes.
+    std::unique_ptr<detail::periodic_sync> syncer;
+
+    [[nodiscard]] tl::unexpected<error<state_errc>> failed(std::string_view operation,
+                                                           const rocksdb::Status& status) const {
+        const state_errc kind =
+            status.IsCorruption() ? state_errc::corrupted : state_errc::io_error;
+        return fail(kind, "state store {}: {} failed: {}", dir.string(), operation,
+                    status.ToString());
+    }
+
+    [[nodiscard]] tl::unexpected<error<state_errc>> undecodable(std::string_view what,
+                                                                std::string_view key) const {
+        return fail(state_errc::corrupted,
+                    "state store {}: a stored {} key of {} bytes does not decode", dir.string(),
+                    what, key.size());
+    }
+
+    // A write of any kind: views `get` returned may now be reused.
+    void modified() { reads_in_use = 0; }
+
+    [[nodiscard]] state_result<void> put(std::string_view operation, std::string_view key,
+                                         std::string_view value) {
+        modified();
+        const rocksdb::Status status = batch.Put(key, value);
+        if (!status.ok()) {
+            return failed(operation, status);
+        }
+        return {};
+    }
+
+    [[nodiscard]] state_result<void> erase(std::string_view operation, std::string_view key) {
+        modified();
+        const rocksdb::Status status = batch.Delete(key);
+        if (!status.ok()) {
+            return failed(operation, status);
+        }
+        return {};
+    }
+
+    // The value under `key`, batch first, then the database.
+    [[nodiscard]] state_result<bool> read(std::string_view operation, std::string_view key,
+                                          std::string& value) {
+        const rocksdb::Status status = batch.GetFromBatchAndDB(db.get(), read_options, key, &value);
+        if (status.IsNotFound()) {
+            return false;
+        }
+        if (!status.ok()) {
+            return failed(operation, status);
+        }
+        return true;
+    }
+
+    // Calls visit(key, value) for the keys of `range` in order, batch merged
+    // over the database; visit returns false to stop. Visiting must not write.
+    template <class Visit>
+    [[nodiscard]] state_result<void> for_each(std::string_view operation, const key_range& range,
+                                              Visit&& visit) {
+        rocksdb::ReadOptions options = read_options;
+        const rocksdb::Slice upper(range.upper);
+        if (!range.upper.empty()) {
+            options.iterate_upper_bound = &upper;
+        }
+        std::unique_ptr<rocksdb::Iterator> it(batch.NewIteratorWithBase(
+            db->DefaultColumnFamily(), db->NewIterator(options), &options));
+        for (it->Seek(range.lower); it->Valid(); it->Next()) {
+            const std::string_view key = view(it->key());
+            if (!range.upper.empty() && key >= range.upper) {
+                break;  // checked here too: the bound is only given to the database's side
+            }
+            if (!visit(key, view(it->value()))) {
+                break;
+            }
+        }
+        if (!it->status().ok()) {
+            return failed(operation, it->status());
+        }
+        return {};
+    }
+
+    [[nodiscard]] state_result<void> scan_timers(
+        const key_range& range, const std::function<void(const stored_timer&)>& visit) {
+        state_result<void> decoded;
+        auto scanned =
+            for_each("scan_timers", range, [&](std::string_view stored, std::string_view value) {
+                const auto address = detail::decode_timer_key(stored);
+                const auto time = detail::decode_u64_value(value);
+                if (!address || !time) {
+                    decoded = undecodable("timer", stored);
+                    return false;
+                }
+                visit(stored_timer{address->group, address->key, address->tag, address->domain,
+                                   static_cast<time_micros>(*time)});
+                return true;
+            });
+        return scanned ? decoded : scanned;
+    }
+
+    // Deletes every key of `range`: WriteBatchWithIndex has no DeleteRange,
+    // and the keys are collected first because writing to the batch under its
+    // own iterator is unsafe.
+    [[nodiscard]] state_result<void> erase_all(std::string_view operation, const key_range& range) {
+        std::vector<std::string> keys;
+        auto listed = for_each(operation, range, [&](std::string_view key, std::string_view) {
+            keys.emplace_back(key);
+            return true;
+        });
+        if (!listed) {
+            return listed;
+        }
+        for (const std::string& key : keys) {
+            if (auto erased = erase(operation, key); !erased) {
+                return erased;
+            }
+        }
+        modified();
+        return {};
+    }
+};
+
+rocksdb_store::rocksdb_store(std::unique_ptr<impl> impl) : _impl(std::move(impl)) {}
+
+rocksdb_store::~rocksdb_store() {
+    // Pending writes are dropped: only commit makes them durable.
+    _impl->syncer.reset();
+    if (!_impl->write_options.sync) {
+        (void)_impl->db->SyncWAL();  // a clean close leaves nothing unsynced
+    }
+    (void)_impl->db->Close();
+}
+
+state_result<std::unique_ptr<rocksdb_store>> rocksdb_store::open(const std::filesystem::path& dir,
+                                                                 rocksdb_options options) {
+    auto self = std::make_unique<impl>();
+    self->dir = dir;
+    if (options.create_if_missing) {
+        std::error_code failure;
+        std::filesystem::create_directories(dir, failure);
+        if (failure) {
+            return fail(state_errc::io_error, "state store {}: cannot create the directory: {}",
+                        dir.string(), failure.message());
+        }
+    }
+    rocksdb::Options db_options;
+    db_options.create_if_missing = options.create_if_missing;
+    rocksdb::DB* db = nullptr;
+    const rocksdb::Status status = rocksdb::DB::Open(db_options, dir.string(), &db);
+    if (!status.ok()) {
+        return self->failed("open", status);
+    }
+    self->db.reset(db);
+    self->write_options.sync = options.sync == sync_policy::every_commit;
+    if (options.sync == sync_policy::periodic) {
+        rocksdb::DB* const synced = db;
+        self->syncer = std::make_unique<detail::periodic_sync>(
+            options.sync_interval, [synced, path = dir.string()]() -> std::optional<std::string> {
+                const rocksdb::Status synced_status = synced->SyncWAL();
+                if (synced_status.ok()) {
+                    return std::nullopt;
+                }
+                return fmt::format("state store {}: periodic WAL sync failed: {}", path,
+                                   synced_status.ToString());
+            });
+    }
+    return std::unique_ptr<rocksdb_store>(new rocksdb_store(std::move(self)));
+}
+
+const std::filesystem::path& rocksdb_store::directory() const {
+    return _impl->dir;
+}
+
+state_result<std::optional<std::string_view>> rocksdb_store::get(key_group group,
+                                                                 std::string_view key,
+                                                                 std::string_view name) {
+    impl& self = *_impl;
+    detail::encode_state_key(self.key_buffer, group, key, name);
+    if (self.reads_in_use == self.read_values.size()) {
+        self.read_values.emplace_back();
+    }
+    std::string& value = self.read_values[self.reads_in_use];
+    auto found = self.read("get", self.key_buffer, value);
+    if (!found) {
+        return tl::unexpected(std::move(found.error()));
+    }
+    if (!*found) {
+        return std::optional<std::string_view>{};
+    }
+    ++self.reads_in_use;
+    return std::optional<std::string_view>{value};
+}
+
+state_result<void> rocksdb_store::put(key_group group, std::string_view key, std::string_view name,
+                                      std::string_view value) {
+    detail::encode_state_key(_impl->key_buffer, group, key, name);
+    return _impl->put("put", _impl->key_buffer, value);
+}
+
+state_result<void> rocksdb_store::erase(key_group group, std::string_view key,
+                                        std::string_view name) {
+    detail::encode_state_key(_impl->key_buffer, group, key, name);
+    return _impl->erase("erase", _impl->key_buffer);
+}
+
+state_result<void> rocksdb_store::scan(key_group_range range,
+                                       const std::function<void(const state_entry&)>& visit) {
+    if (range.last < range.first) {
+        return fail(state_errc::invalid_argument, "key group range [{}, {}) is reversed",
+                    range.first, range.last);
+    }
+    state_result<void> decoded;
+    auto scanned = _impl->for_each(
+        "scan", state_range(range), [&](std::string_view stored, std::string_view value) {
+            const auto address = detail::decode_state_key(stored);
+            if (!address) {
+                decoded = _impl->undecodable("state", stored);
+                return false;
+            }
+            visit(state_entry{address->group, address->key, address->name, value});
+            return true;
+        });
+    return scanned ? decoded : scanned;
+}
+
+state_result<void> rocksdb_store::erase_range(key_group_range range) {
+    if (range.last < range.first) {
+        return fail(state_errc::invalid_argument, "key group range [{}, {}) is reversed",
+                    range.first, range.last);
+    }
+    return _impl->erase_all("erase_range", state_range(range));
+}
+
+state_result<void> rocksdb_store::commit() {
+    impl& self = *_impl;
+    self.modified();
+    if (self.syncer) {
+        if (auto sync_error = self.syncer->take_error()) {
+            return fail(state_errc::io_error, "{}", *sync_error);
+        }
+    }
+    rocksdb::WriteBatch* const pending = self.batch.GetWriteBatch();
+    if (pending->Count() == 0) {
+        return {};
+    }
+    const rocksdb::Status status = self.db->Write(self.write_options, pending);
+    if (!status.ok()) {
+        return self.failed("commit", status);
+    }
+    self.batch.Clear();
+    return {};
+}
+
+state_result<void> rocksdb_store::put_timer(key_group group, std::string_view key,
+                                            std::string_view tag, time_domain domain,
+                                            time_micros time) {
+    return _impl->put("put_timer", detail::encode_timer_key(group, key, tag, domain),
+                      detail::encode_u64_value(static_cast<std::uint64_t>(time)));
+}
+
+state_result<void> rocksdb_store::erase_timer(key_group group, std::string_view key,
+                                              std::string_view tag, time_domain domain) {
+    return _impl->erase("erase_timer", detail::encode_timer_key(group, key, tag, domain));
+}
+
+state_result<void> rocksdb_store::scan_timers(
+    key_group_range range, const std::function<void(const stored_timer&)>& visit) {
+    if (range.last < range.first) {
+        return fail(state_errc::invalid_argument, "key group range [{}, {}) is reversed",
+                    range.first, range.last);
+    }
+    return _impl->scan_timers(timer_range(range), visit);
+}
+
+state_result<void> rocksdb_store::scan_timers(
+    const std::function<void(const stored_timer&)>& visit) {
+    return _impl->scan_timers(prefix_range(std::string(1, detail::timer_kind)), visit);
+}
+
+state_result<void> rocksdb_store::erase_timer_range(key_group_range range) {
+    if (range.last < range.first) {
+        return fail(state_errc::invalid_argument, "key group range [{}, {}) is reversed",
+                    range.first, range.last);
+    }
+    return _impl->erase_all("erase_timer_range", timer_range(range));
+}
+
+state_result<void> rocksdb_store::put_outbox(channel_key channel, sequence_number sequence,
+                                             std::string_view frame) {
+    return _impl->put("put_outbox",
+                      detail::encode_outbox_key(channel.peer, channel.epoch, sequence), frame);
+}
+
+state_result<void> rocksdb_store::erase_outbox_through(channel_key channel,
+                                                       sequence_number through) {
+    key_range range = prefix_range(detail::outbox_channel_prefix(channel.peer, channel.epoch));
+    if (through.value() != UINT64_MAX) {
+        range.upper = detail::encode_outbox_key(channel.peer, channel.epoch,
+                                                sequence_number(through.value() + 1));
+    }
+    return _impl->erase_all("erase_outbox_through", range);
+}
+
+state_result<void> rocksdb_store::scan_outbox(
+    channel_key channel, sequence_number after,
+    const std::function<void(sequence_number, std::string_view)>& visit) {
+    if (after.value() == UINT64_MAX) {
+        return {};
+    }
+    key_range range = prefix_range(detail::outbox_channel_prefix(channel.peer, channel.epoch));
+    range.lower =
+        detail::encode_outbox_key(channel.peer, channel.epoch, sequence_number(after.value() + 1));
+    state_result<void> decoded;
+    auto scanned =
+        _impl->for_each("scan_outbox", range, [&](std::string_view stored, std::string_view frame) {
+            const auto address = detail::decode_outbox_key(stored);
+            if (!address) {
+                decoded = _impl->undecodable("outbox", stored);
+                return false;
+            }
+            visit(address->sequence, frame);
+            return true;
+        });
+    return scanned ? decoded : scanned;
+}
+
+state_result<std::vector<channel_key>> rocksdb_store::outbox_channels() {
+    // One seek per channel: after the first entry of a channel, skip past
+    // the channel's prefix.
+    impl& self = *_impl;
+    std::vector<channel_key> channels;
+    key_range range = prefix_range(std::string(1, detail::outbox_kind));
+    while (true) {
+        std::optional<detail::outbox_address> first;
+        state_result<void> decoded;
+        auto scanned =
+            self.for_each("outbox_channels", range, [&](std::string_view stored, std::string_view) {
+                first = detail::decode_outbox_key(stored);
+                if (!first) {
+                    decoded = self.undecodable("outbox", stored);
+                }
+                return false;
+            });
+        if (!scanned) {
+            return tl::unexpected(std::move(scanned.error()));
+        }
+        if (!decoded) {
+            return tl::unexpected(std::move(decoded.error()));
+        }
+        if (!first) {
+            return channels;
+        }
+        channels.push_back(channel_key{first->receiver, first->epoch});
+        range.lower =
+            detail::prefix_successor(detail::outbox_channel_prefix(first->receiver, first->epoch));
+        if (range.lower.empty() || range.lower >= range.upper) {
+            return channels;
+        }
+    }
+}
+
+state_result<void> rocksdb_store::put_input_mark(channel_key channel, sequence_number sequence) {
+    return _impl->put("put_input_mark", detail::encode_mark_key(channel.peer, channel.epoch),
+                      detail::encode_u64_value(sequence.value()));
+}
+
+state_result<std::map<channel_key, sequence_number>> rocksdb_store::input_marks() {
+    std::map<channel_key, sequence_number> marks;
+    state_result<void> decoded;
+    auto scanned = _impl->for_each(
+        "input_marks", prefix_range(std::string(1, detail::mark_kind)),
+        [&](std::string_view stored, std::string_view value) {
+            const auto address = detail::decode_mark_key(stored);
+            const auto sequence = detail::decode_u64_value(value);
+            if (!address || !sequence) {
+                decoded = _impl->undecodable("input mark", stored);
+                return false;
+            }
+            marks.emplace(channel_key{address->sender, address->epoch}, sequence_number(*sequence));
+            return true;
+        });
+    if (!scanned) {
+        return tl::unexpected(std::move(scanned.error()));
+    }
+    if (!decoded) {
+        return tl::unexpected(std::move(decoded.error()));
+    }
+    return marks;
+}
+
+state_result<void> rocksdb_store::put_position(std::string_view name, std::string_view bytes) {
+    return _impl->put("put_position", detail::encode_position_key(name), bytes);
+}
+
+state_result<std::optional<std::string>> rocksdb_store::position(std::string_view name) {
+    std::string value;
+    auto found = _impl->read("position", detail::encode_position_key(name), value);
+    if (!found) {
+        return tl::unexpected(std::move(found.error()));
+    }
+    if (!*found) {
+        return std::optional<std::string>{};
+    }
+    return std::optional<std::string>{std::move(value)};
+}
+
+}  // namespace eddy::state
