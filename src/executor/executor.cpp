@@ -5,7 +5,7 @@
 #include "connectors/builtin.hpp"
 #include "metrics.hpp"
 #include "runtime/producer.hpp"
-#include "runtime/time_options.hpp"
+#include "runtime/config_settings.hpp"
 #include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
 
@@ -169,6 +169,8 @@ std::unique_ptr<computation> executor::make_sdk_computation(const computation_en
     options.outputs = me.outputs;
     options.config = me.config;
     options.timeout = std::chrono::milliseconds(me.timeout_ms);
+    options.max_retries = runtime::config_settings_of(me.config, me.name)
+                              .max_retries.value_or(runtime::default_max_retries);
     options.process.command = me.command;
     options.process.workdir =
         me.workdir.empty() ? std::filesystem::current_path() : std::filesystem::path(me.workdir);
@@ -184,16 +186,18 @@ void executor::build_task() {
     const computation_entry& me = _topology.computations[_position];
     const auto& layout = _plan.computations[_position];
     _config = me.config;
+    const auto times = runtime::config_settings_of(me.config, me.name);
     _settings = std::make_unique<runtime::instance_settings>(runtime::instance_settings{
         me.name, _self, _options.index, me.instances, _topology.max_key_groups,
-        /*max_retries=*/2, &_config, &_clock});
+        times.max_retries.value_or(runtime::default_max_retries), &_config, &_clock});
     runtime::output_channels channels(_self, *_transport, _options.batch_records, layout.downstream,
                                       _counters);
     const auto watermarks = _shape == runtime::instance_shape::consumer
                                 ? runtime::watermark_source::input
                                 : runtime::watermark_source::produced_times;
-    const auto times = runtime::time_options_of(me.config, me.name);
-    runtime::producer output(*_routes, me.outputs, std::move(channels), watermarks,
+    runtime::producer output(*_routes,
+                             runtime::published_streams({.name = me.name, .outputs = me.outputs}),
+                             std::move(channels), watermarks,
                              times.watermark_delay, _counters);
     _task = std::make_unique<runtime::instance_task>(
         *_settings, std::move(_user), std::make_unique<state::memory_state_store>(),

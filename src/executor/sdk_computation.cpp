@@ -1,6 +1,8 @@
 #include "sdk_computation.hpp"
 
 #include "base/log.hpp"
+#include "runtime/dead_letters.hpp"
+#include "runtime/topology_plan.hpp"
 
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -16,6 +18,10 @@ namespace eddy::executor {
 namespace {
 
 using namespace std::chrono_literals;
+
+std::optional<runtime::failed_input> no_input(std::uint32_t) {
+    return std::nullopt;
+}
 
 // Records go out in requests of about this many bytes at most, leaving room
 // under max_sdk_request_bytes for the state entries looked up on the way.
@@ -44,7 +50,7 @@ std::string describe_metadata(const std::vector<subscription>& inputs,
 }  // namespace
 
 sdk_computation::sdk_computation(sdk_computation_options options)
-    : _options(std::move(options)) {
+    : _options(std::move(options)), _dead_letters(runtime::dead_letter_stream(_options.name)) {
     nlohmann::json config = nlohmann::json::object();
     for (const auto& [name, value] : _options.config) {
         config[name] = value;
@@ -226,7 +232,7 @@ void sdk_computation::handshake(runtime::task_context& ctx) {
 void sdk_computation::init(context& ctx) {
     auto& task = static_cast<runtime::task_context&>(ctx);
     handshake(task);
-    const auto outcome = apply(task, 0);
+    const auto outcome = apply(task, no_input);
     if (outcome.dead_letters != 0) {
         throw runtime::init_failure(_transaction.failures.empty()
                                         ? std::string("init failed")
@@ -281,7 +287,7 @@ void sdk_computation::exchange(runtime::task_context& ctx) {
         wire::byte_buffer pending = std::move(_request);
         const std::uint64_t batch = _current_batch;
         handshake(ctx);
-        (void)apply(ctx, 0);
+        (void)apply(ctx, no_input);
         _request = std::move(pending);
         _current_batch = batch;
     }
@@ -332,7 +338,14 @@ runtime::batch_outcome sdk_computation::process_batch(runtime::task_context& ctx
         }
         request.finish();
         exchange(ctx);
-        const auto outcome = apply(ctx, first);
+        const auto outcome = apply(ctx, [&](std::uint32_t index) {
+            if (first + index >= batch.size()) {
+                return std::optional<runtime::failed_input>();
+            }
+            const record r = batch.at(first + index);
+            return std::optional(runtime::failed_input{
+                .stream = r.stream, .key = r.key, .value = r.value, .time = r.time});
+        });
         total.failures += outcome.failures;
         total.dead_letters += outcome.dead_letters;
         first = last;
@@ -357,11 +370,19 @@ runtime::batch_outcome sdk_computation::process_timers(runtime::task_context& ct
     }
     request.finish();
     exchange(ctx);
-    return apply(ctx, 0);
+    return apply(ctx, [&](std::uint32_t index) {
+        if (index >= due.size()) {
+            return std::optional<runtime::failed_input>();
+        }
+        return std::optional(runtime::failed_input{.what = runtime::failed_input::kind::timer,
+                                                   .tag = due[index].tag,
+                                                   .key = due[index].key,
+                                                   .time = due[index].time});
+    });
 }
 
 runtime::batch_outcome sdk_computation::apply(runtime::task_context& ctx,
-                                              std::uint64_t first_index) {
+                                              const input_at& inputs) {
     for (const auto& write : _transaction.writes) {
         ctx.bind(write.key, 0, runtime::no_key_group);
         if (write.op == wire::sdk_write_op::put) {
@@ -388,8 +409,14 @@ runtime::batch_outcome sdk_computation::apply(runtime::task_context& ctx,
         const bool dead = failure.attempts > _options.max_retries;
         outcome.dead_letters += dead ? 1 : 0;
         eddy::log().error("{}: callback for input {} raised {} time(s){}: {}", _options.name,
-                          first_index + failure.index, failure.attempts,
-                          dead ? ", dead-lettered" : "", failure.message);
+                          failure.index, failure.attempts, dead ? ", dead-lettered" : "",
+                          failure.message);
+        if (const auto input = dead ? inputs(failure.index) : std::nullopt) {
+            ctx.produce(_dead_letters, input->key,
+                        runtime::dead_letter_value(_options.name, *input, failure.message,
+                                                   failure.attempts),
+                        input->time);
+        }
     }
     return outcome;
 }

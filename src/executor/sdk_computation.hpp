@@ -29,11 +29,14 @@
 // does not within a grace period. Threading: the instance thread only.
 
 #include "runtime/batched_computation.hpp"
+#include "runtime/dead_letters.hpp"
 #include "user_process.hpp"
 #include "wire/byte_buffer.hpp"
 #include "wire/sdk_messages.hpp"
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <set>
@@ -69,9 +72,6 @@ public:
     [[nodiscard]] runtime::batch_outcome process_timers(
         runtime::task_context& ctx, std::span<const runtime::due_timer> due) override;
 
-    // The socket a program started by hand connects to (attach mode).
-    [[nodiscard]] std::string socket_path() const { return _process->socket_path().string(); }
-
 private:
     // Connects (or reconnects, in attach mode) and runs hello and init.
     void handshake(runtime::task_context& ctx);
@@ -82,8 +82,9 @@ private:
     [[nodiscard]] user_process_result<void> send(const wire::byte_buffer& frame);
     // Reads one frame into _received; its type and payload are in _frame.
     [[nodiscard]] user_process_result<void> receive(std::chrono::milliseconds deadline);
-    [[nodiscard]] runtime::batch_outcome apply(runtime::task_context& ctx,
-                                               std::uint64_t first_index);
+    // The request's input at an index (for its dead letter), or nullopt.
+    using input_at = std::function<std::optional<runtime::failed_input>(std::uint32_t)>;
+    [[nodiscard]] runtime::batch_outcome apply(runtime::task_context& ctx, const input_at& inputs);
     void check_metadata(std::string_view json) const;
     // The stored state of the bound key under every known name.
     void lookup_state(runtime::task_context& ctx);
@@ -96,6 +97,7 @@ private:
     std::string _sdk;  // the SDK's name and version, from its hello
     std::uint64_t _next_batch = 1;
     std::uint64_t _current_batch = 0;
+    std::string _dead_letters;  // this computation's dead-letter stream
     std::set<std::string, std::less<>> _state_names;
     std::vector<std::string> _state_values;  // scratch for lookup_state
     std::vector<wire::sdk_state_entry> _state;

@@ -6,7 +6,7 @@
 #include "instance_runner.hpp"
 #include "local_transport.hpp"
 #include "state/memory_state_store.hpp"
-#include "time_options.hpp"
+#include "config_settings.hpp"
 #include "topology_plan.hpp"
 #include <eddy/embedded.hpp>
 
@@ -124,7 +124,7 @@ void embedded_topology::impl::build() {
     for (std::size_t c = 0; c < specs.size(); ++c) {
         spec& s = specs[c];
         const auto& layout = plan.computations[c];
-        const auto times = runtime::time_options_of(s.options.config, s.meta.name);
+        const auto times = runtime::config_settings_of(s.options.config, s.meta.name);
         for (std::uint32_t n = 0; n < layout.instances; ++n) {
             const instance_id id(layout.first.value() + n);
             auto user = n == 0 ? std::move(s.first) : s.factory();
@@ -133,14 +133,16 @@ void embedded_topology::impl::build() {
                     fmt::format("the factory of computation '{}' returned null", s.meta.name));
             }
             settings.push_back({s.meta.name, id, n, layout.instances, options.max_key_groups,
-                                options.max_retries, &s.options.config, clock});
+                                times.max_retries.value_or(options.max_retries),
+                                &s.options.config, clock});
             auto& count = *counters[id.value()];
             runtime::output_channels channels(id, *transport, options.batch_records,
                                               layout.downstream, count);
             const auto watermarks = layout.shape == runtime::instance_shape::consumer
                                         ? runtime::watermark_source::input
                                         : runtime::watermark_source::produced_times;
-            runtime::producer output(*routes, s.meta.outputs, std::move(channels), watermarks,
+            runtime::producer output(*routes, runtime::published_streams(s.meta),
+                                     std::move(channels), watermarks,
                                      times.watermark_delay, count);
             tasks.push_back(std::make_unique<runtime::instance_task>(
                 settings.back(), std::move(user), std::make_unique<state::memory_state_store>(),

@@ -1,6 +1,7 @@
 #include "instance_task.hpp"
 
 #include "base/log.hpp"
+#include "topology_plan.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -20,14 +21,22 @@ instance_task::instance_task(instance_settings settings, std::unique_ptr<computa
       _user(std::move(user)),
       _source(dynamic_cast<source*>(_user.get())),
       _batched(dynamic_cast<batched_computation*>(_user.get())),
+      _dead_letters(dead_letter_stream(_settings.computation)),
       _store(std::move(store)),
       _output(std::move(output)),
       _inputs(std::move(inputs)),
       _counters(counters),
       _context(_settings, _output, _timers, *_store) {}
 
-template <class Callback>
-bool instance_task::guarded(const char* what, Callback&& callback) {
+namespace {
+// For callbacks whose failure has no input to dead-letter (init, poll).
+std::optional<failed_input> no_input() {
+    return std::nullopt;
+}
+}  // namespace
+
+template <class Describe, class Callback>
+bool instance_task::guarded(const char* what, Describe&& describe, Callback&& callback) {
     std::string last_error;
     for (std::uint32_t attempt = 0; attempt <= _settings.max_retries; ++attempt) {
         try {
@@ -40,11 +49,27 @@ bool instance_task::guarded(const char* what, Callback&& callback) {
         }
         instance_counters::add(_counters.failures, 1);
     }
-    instance_counters::add(_counters.dead_letters, 1);
     eddy::log().error("{}[{}]: {} failed {} times, dead-lettered; last error: {}",
                       _settings.computation, _settings.index, what, _settings.max_retries + 1,
                       last_error);
+    if (const std::optional<failed_input> input = describe()) {
+        dead_letter(*input, last_error, _settings.max_retries + 1);
+    } else {
+        instance_counters::add(_counters.dead_letters, 1);
+    }
     return false;
+}
+
+void instance_task::dead_letter(const failed_input& input, std::string_view error,
+                                std::uint32_t attempts) {
+    instance_counters::add(_counters.dead_letters, 1);
+    // Produced outside any callback: the record goes out under the input's
+    // key and time, whatever the callback had bound.
+    const auto value = dead_letter_value(_settings.computation, input, error, attempts);
+    if (auto produced = _output.produce(_dead_letters, input.key, value, input.time); !produced) {
+        eddy::log().error("{}[{}]: could not produce a dead letter: {}", _settings.computation,
+                          _settings.index, produced.error().message);
+    }
 }
 
 init_outcome instance_task::init() {
@@ -61,7 +86,7 @@ init_outcome instance_task::init() {
         }
         return init_outcome::ready;
     }
-    if (!guarded("init", [&] { _user->init(_context); })) {
+    if (!guarded("init", no_input, [&] { _user->init(_context); })) {
         _failed = true;
         return init_outcome::failed;
     }
@@ -84,7 +109,13 @@ void instance_task::process(const record_batch& batch) {
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 const record r = batch.at(i);
                 _context.bind(r.key, r.time, batch.group_hint(i));
-                (void)guarded("process_record", [&] { _user->process_record(_context, r); });
+                (void)guarded(
+                    "process_record",
+                    [&] {
+                        return std::optional<failed_input>(failed_input{
+                            .stream = r.stream, .key = r.key, .value = r.value, .time = r.time});
+                    },
+                    [&] { _user->process_record(_context, r); });
             }
         }
     }
@@ -106,7 +137,7 @@ poll_status instance_task::poll() {
     _output.refresh();
     _context.bind({}, _settings.clock->now(), no_key_group);
     poll_status status = poll_status::idle;
-    if (!guarded("poll", [&] { status = _source->poll(_context); })) {
+    if (!guarded("poll", no_input, [&] { status = _source->poll(_context); })) {
         return poll_status::finished;
     }
     return status;
@@ -120,7 +151,13 @@ void instance_task::fire(const due_timer& due) {
     }
     _context.bind(due.key, due.time, no_key_group);
     const timer view{due.key, due.tag, due.time, due.domain};
-    (void)guarded("process_timer", [&] { _user->process_timer(_context, view); });
+    (void)guarded(
+        "process_timer",
+        [&] {
+            return std::optional<failed_input>(failed_input{
+                .what = failed_input::kind::timer, .tag = due.tag, .key = due.key, .time = due.time});
+        },
+        [&] { _user->process_timer(_context, view); });
 }
 
 void instance_task::fire_processing_timers() {

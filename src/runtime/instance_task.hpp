@@ -13,13 +13,15 @@
 //
 // User code runs in exactly one place, `guarded`: what a callback throws is
 // counted as a failure and the callback retried up to max_retries times;
-// then the record (or timer, or poll) is counted as dead-lettered, logged
-// and skipped. Nothing a computation throws ends the instance.
+// then the record (or timer, or poll) is counted as dead-lettered, logged,
+// produced to the dead-letter stream `<computation>.dead_letters` with the
+// error (dead_letters.hpp; not for a poll), and skipped. Nothing a computation throws ends the instance.
 //
 // Lifecycle: constructed → init() → process()/poll()/fire_*()… → finish().
 // Threading: one driver thread for its whole life.
 
 #include "batched_computation.hpp"
+#include "dead_letters.hpp"
 #include "instance_counters.hpp"
 #include "producer.hpp"
 #include "state/state_store.hpp"
@@ -69,14 +71,18 @@ public:
     void finish();
 
 private:
-    template <class Callback>
-    bool guarded(const char* what, Callback&& callback);
+    // Runs `callback`, retrying; after the last attempt the input that
+    // `describe` gives (if any: an optional<failed_input>, built only then)
+    // goes to the dead-letter stream with the error.
+    template <class Describe, class Callback>
+    bool guarded(const char* what, Describe&& describe, Callback&& callback);
     void fire_event_timers();
     void fire(const due_timer& due);
     // Fires every timer of `domain` due by `now`, including those the fired
     // callbacks set due by then: one at a time, or in runs for a batched computation.
     void fire_due(time_domain domain, time_micros now);
     void count(const batch_outcome& outcome);
+    void dead_letter(const failed_input& input, std::string_view error, std::uint32_t attempts);
     void update_output_watermark();
 
     instance_settings _settings;
@@ -84,6 +90,7 @@ private:
     source* _source;                // _user as a source, or null
     batched_computation* _batched;  // _user as a batched computation, or null
     std::vector<due_timer> _due;    // a run of due timers for _batched
+    std::string _dead_letters;      // this computation's dead-letter stream
     std::unique_ptr<state::state_store> _store;
     producer _output;
     timer_service _timers;

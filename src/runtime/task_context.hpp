@@ -21,6 +21,9 @@
 
 namespace eddy::runtime {
 
+// How many times a throwing callback is retried by default.
+inline constexpr std::uint32_t default_max_retries = 2;
+
 // Fixed facts about one instance, shared by its task and context.
 struct instance_settings {
     std::string computation;
@@ -28,7 +31,7 @@ struct instance_settings {
     std::uint32_t index = 0;
     std::uint32_t count = 1;
     std::uint32_t max_key_groups = default_max_key_groups;
-    std::uint32_t max_retries = 2;
+    std::uint32_t max_retries = default_max_retries;
     const std::map<std::string, std::string, std::less<>>* config = nullptr;
     const eddy::clock* clock = nullptr;
 };

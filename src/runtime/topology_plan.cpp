@@ -42,6 +42,16 @@ void check_computation(const planned_computation& c) {
 
 }  // namespace
 
+std::string dead_letter_stream(std::string_view computation) {
+    return std::string(computation) + ".dead_letters";
+}
+
+std::vector<std::string> published_streams(const eddy::metadata& meta) {
+    auto streams = meta.outputs;
+    streams.push_back(dead_letter_stream(meta.name));
+    return streams;
+}
+
 void check_name(std::string_view what, std::string_view name) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), valid_name_char)) {
         throw std::invalid_argument(
@@ -97,8 +107,13 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
         streams.push_back(stream_routes{name, {}});
         return streams.back();
     };
+    std::vector<std::vector<std::string>> published;
+    published.reserve(computations.size());
+    for (const auto& c : computations) {
+        published.push_back(published_streams(c.meta));
+    }
     for (std::size_t i = 0; i < computations.size(); ++i) {
-        for (const auto& output : computations[i].meta.outputs) {
+        for (const auto& output : published[i]) {
             (void)stream_of(output);
         }
         for (const auto& input : computations[i].meta.inputs) {
@@ -111,9 +126,9 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
 
     for (std::size_t i = 0; i < computations.size(); ++i) {
         auto& layout = plan.computations[i];
-        layout.downstream = plan.routes->downstream_of(computations[i].meta.outputs);
+        layout.downstream = plan.routes->downstream_of(published[i]);
         for (std::size_t j = 0; j < computations.size(); ++j) {
-            const auto& outputs = computations[j].meta.outputs;
+            const auto& outputs = published[j];
             const bool feeds = std::any_of(
                 computations[i].meta.inputs.begin(), computations[i].meta.inputs.end(),
                 [&](const subscription& in) {

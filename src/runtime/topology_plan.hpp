@@ -46,6 +46,13 @@ struct topology_plan {
     std::uint32_t total_instances = 0;
 };
 
+// Every computation also publishes `<name>.dead_letters`: the inputs its
+// callbacks failed on beyond their retries (instance_task.hpp). Subscribe to
+// it like to any stream.
+[[nodiscard]] std::string dead_letter_stream(std::string_view computation);
+// The streams a computation may produce to: its outputs and its dead letters.
+[[nodiscard]] std::vector<std::string> published_streams(const eddy::metadata& meta);
+
 // Throws std::invalid_argument if `name` is empty or not [a-zA-Z0-9_.-]+;
 // `what` names the kind of thing in the message ("computation", "stream").
 void check_name(std::string_view what, std::string_view name);

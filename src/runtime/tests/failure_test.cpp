@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
+#include <set>
 #include <stdexcept>
 
 namespace eddy::runtime::testing {
@@ -47,6 +50,41 @@ TEST(failure_handling, retried_then_dead_lettered_rest_processed) {
     for (const auto& r : ok->records()) {
         EXPECT_NE(std::stoll(r.value) % 100, 7) << r.value;
     }
+}
+
+TEST(failure_handling, dead_letters_carry_the_input_and_its_error) {
+    embedded_topology topology({.max_retries = 1});
+    topology.add([] { return std::make_unique<number_source>("numbers", "raw", 300, 10); });
+    topology.add<flaky>();
+    auto dead = topology.collect("flaky.dead_letters");
+    topology.start();
+    ASSERT_TRUE(topology.wait_for(std::chrono::seconds(30)));
+
+    ASSERT_EQ(dead->size(), 3u);  // 7, 107, 207
+    std::set<long long> values;
+    for (const auto& r : dead->records()) {
+        const auto letter = nlohmann::json::parse(r.value);
+        EXPECT_EQ(letter["computation"], "flaky");
+        EXPECT_EQ(letter["input"], "record");
+        EXPECT_EQ(letter["stream"], "raw");
+        EXPECT_EQ(letter["attempts"], 2);
+        const auto value = std::stoll(letter["value"].get<std::string>());
+        EXPECT_EQ(letter["error"], "poison record " + std::to_string(value));
+        values.insert(value);
+    }
+    EXPECT_EQ(values, (std::set<long long>{7, 107, 207}));
+}
+
+TEST(failure_handling, retries_come_from_the_configuration) {
+    embedded_topology topology({.max_retries = 5});
+    topology.add([] { return std::make_unique<number_source>("numbers", "raw", 100, 10); });
+    topology.add<flaky>({.config = {{"max_retries", "0"}}});
+    topology.start();
+    ASSERT_TRUE(topology.wait_for(std::chrono::seconds(30)));
+    const auto stats = topology.stats("flaky");
+    // No retry: the poison record and the flaky one are both dead letters.
+    EXPECT_EQ(stats.failures, 2u);
+    EXPECT_EQ(stats.dead_letters, 2u);
 }
 
 // init always throws: the instance fails, dead-letters its input, and the

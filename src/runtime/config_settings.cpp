@@ -1,4 +1,4 @@
-#include "time_options.hpp"
+#include "config_settings.hpp"
 
 #include <fmt/format.h>
 
@@ -26,12 +26,20 @@ std::int64_t non_negative(const std::map<std::string, std::string, std::less<>>&
 
 }  // namespace
 
-time_options time_options_of(const std::map<std::string, std::string, std::less<>>& config,
-                             std::string_view computation) {
-    time_options options;
-    options.watermark_delay = non_negative(config, "watermark_delay_micros", computation);
-    options.idle.idle_after = non_negative(config, "input_idle_ms", computation) * 1000;
-    return options;
+config_settings config_settings_of(const std::map<std::string, std::string, std::less<>>& config,
+                                   std::string_view computation) {
+    config_settings settings;
+    settings.watermark_delay = non_negative(config, "watermark_delay_micros", computation);
+    settings.idle.idle_after = non_negative(config, "input_idle_ms", computation) * 1000;
+    if (config.contains("max_retries")) {
+        const auto retries = non_negative(config, "max_retries", computation);
+        if (retries > 1000) {
+            throw std::invalid_argument(fmt::format(
+                "computation '{}': max_retries {} is above 1000", computation, retries));
+        }
+        settings.max_retries = static_cast<std::uint32_t>(retries);
+    }
+    return settings;
 }
 
 }  // namespace eddy::runtime

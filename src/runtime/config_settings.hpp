@@ -1,7 +1,7 @@
 #pragma once
 
-// The event-time settings a computation takes from its configuration, read
-// the same way by the executor and the embedded runtime:
+// The runtime settings a computation takes from its configuration, read the
+// same way by the executor and the embedded runtime:
 //
 //   watermark_delay_micros  a source's bounded out-of-orderness: its watermark
 //                           trails the largest event time it produced by this
@@ -9,6 +9,9 @@
 //   input_idle_ms           an upstream quiet for this long stops holding the
 //                           input watermark back (default 0: never; see
 //                           watermark_tracker.hpp)
+//   max_retries             how many times a callback that throws is retried
+//                           before its input goes to the dead-letter stream
+//                           (default: the runtime's, 2)
 //
 // Threading: pure functions.
 
@@ -17,19 +20,21 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace eddy::runtime {
 
-struct time_options {
+struct config_settings {
     time_micros watermark_delay = 0;
     idleness idle;
+    std::optional<std::uint32_t> max_retries;  // unset: the runtime's default
 };
 
 // Throws std::invalid_argument naming `computation` and the option when a
 // value is not a non-negative integer.
-[[nodiscard]] time_options time_options_of(
+[[nodiscard]] config_settings config_settings_of(
     const std::map<std::string, std::string, std::less<>>& config, std::string_view computation);
 
 }  // namespace eddy::runtime
