@@ -44,17 +44,20 @@
 //   a session is the span of a key's records closer than `gap` to the next,
 //   ending `gap` after its last record.
 // - On-time firing: when the watermark reaches the window's end, `fire`
-//   calls `emit` with the window and its accumulator. Firings accumulate:
-//   each carries everything the window has seen so far.
-// - Late firing: a record whose window has fired but whose end +
-//   `allowed_lateness` the watermark has not yet reached updates the window
-//   and `add` calls `emit` at once, marked `timing::late`. So does a session
-//   that a late record extends past the watermark, when the watermark reaches
-//   its new end.
+//   calls `emit(ctx, firing)` with the key, the window and its accumulator.
+//   Firings accumulate: each carries everything the window has seen so far.
+// - Late firing: a record for a window whose end the watermark has passed,
+//   but not end + `allowed_lateness`, updates the window and `add` calls
+//   `emit` at once, marked `timing::late`. A session that such a record
+//   extends past the watermark fires (late) when the watermark reaches its
+//   new end.
 // - Once the watermark reaches end + allowed_lateness the window's state is
 //   dropped. A record that no live window will take is "too late": it is
 //   produced unchanged (key, value, time) to `late_stream` if one is named,
 //   and counted (`too_late()`).
+// - Give what `emit` produces the time `f.window.end`, as the example does:
+//   that is the time of the window's timer, which holds the computation's
+//   output watermark, so on-time results are never late downstream.
 //
 // State and timers, per key (they live wherever the key lives, and are as
 // durable as the instance's state store):
@@ -70,12 +73,14 @@
 // the computation's output watermark back by up to `allowed_lateness`.
 //
 // Aggregations: a type with `accumulator` (default-constructible: the empty
-// window), `add(accumulator&, const record&)`, and for sessions `merge(
-// accumulator& into, const accumulator& from)`. Accumulators are kept in
-// state through `codec<accumulator>`, defined for trivially copyable types
-// (bytes as in memory) and std::string; an aggregation may instead define
-// `std::string encode(const accumulator&)` and `accumulator decode(
-// std::string_view)` (decode may throw on bytes it cannot read).
+// window), `add(accumulator&, const record&)`, and for sessions
+// `merge(accumulator& into, const accumulator& from)`; `count` is one.
+// Accumulators are kept in state through `codec<accumulator>`, defined for
+// std::string and trivially copyable types (their bytes as in memory, in
+// this machine's byte order); an aggregation may instead define
+// `std::string encode(const accumulator&)` and
+// `accumulator decode(std::string_view)`, which may throw on bytes it cannot
+// read.
 //
 // Threading: a window set belongs to one computation instance, used from its
 // callbacks only (as the context is). `add` and `fire` may throw what the
@@ -117,8 +122,8 @@ enum class timing {
 
 // What `add` did with a record.
 enum class admission {
-    on_time,   // added to windows that have not fired yet
-    late,      // added to a window that had fired; it fired again
+    on_time,   // added; its windows fire when the watermark reaches their end
+    late,      // added to a window whose end the watermark had passed: it fired at once
     too_late,  // no live window takes it: sent to the late stream, counted
 };
 
@@ -177,9 +182,9 @@ concept merging_aggregation = aggregation<A> &&
 
 // `emit(ctx, firing)`: what a window set calls with each firing.
 template <class Emit, class Accumulator>
-concept emitter = std::invocable < Emit&,
-        context&, const firing<Accumulator>
-& > ;
+concept emitter = requires(Emit& emit, context& ctx, const firing<Accumulator>& f) {
+    emit(ctx, f);
+};
 
 // Counts records: accumulator int64.
 struct count {
@@ -296,24 +301,39 @@ template <class A>
     }
 }
 
-// Byte layout of the window state: little helpers over a std::string.
-inline void put_int(std::string& out, std::uint64_t value, int bytes) {
+// The bytes of window state: fixed-width little-endian integers and byte
+// strings, appended to a buffer and read back in order.
+inline void append_int(std::string& buffer, std::uint64_t value, int bytes) {
     for (int i = 0; i < bytes; ++i) {
-        out += static_cast<char>((value >> (8 * i)) & 0xff);
+        buffer += static_cast<char>((value >> (8 * i)) & 0xff);
     }
 }
 
-inline std::uint64_t take_int(std::string_view& in, int bytes) {
-    if (in.size() < static_cast<std::size_t>(bytes)) {
-        throw std::invalid_argument("eddy::windows: window state is truncated");
+class byte_reader {
+public:
+    explicit byte_reader(std::string_view bytes) : _rest(bytes) {}
+
+    [[nodiscard]] std::uint64_t take_int(int bytes) {
+        const auto taken = take(static_cast<std::size_t>(bytes));
+        std::uint64_t value = 0;
+        for (int i = 0; i < bytes; ++i) {
+            value |= static_cast<std::uint64_t>(static_cast<unsigned char>(taken[i])) << (8 * i);
+        }
+        return value;
     }
-    std::uint64_t value = 0;
-    for (int i = 0; i < bytes; ++i) {
-        value |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    [[nodiscard]] std::string_view take(std::size_t bytes) {
+        if (_rest.size() < bytes) {
+            throw std::invalid_argument("eddy::windows: window state is truncated");
+        }
+        const auto taken = _rest.substr(0, bytes);
+        _rest.remove_prefix(bytes);
+        return taken;
     }
-    in.remove_prefix(bytes);
-    return value;
-}
+    [[nodiscard]] std::string_view rest() const { return _rest; }
+
+private:
+    std::string_view _rest;
+};
 
 // One window's state: whether it fired, whether it changed since, its value.
 template <class Accumulator>
@@ -326,16 +346,21 @@ struct pane {
 
 enum : std::uint8_t { fired_bit = 1, pending_bit = 2 };
 
+// A pane in state: one flags byte, then the encoded accumulator.
 template <class A>
-void append_pane(std::string& out, const A& agg, const pane<typename A::accumulator>& p) {
-    put_int(out, (p.fired ? fired_bit : 0) | (p.pending ? pending_bit : 0), 1);
-    out += encode(agg, p.value);
+[[nodiscard]] std::string encode_pane(const A& agg, const pane<typename A::accumulator>& p) {
+    std::string bytes;
+    append_int(bytes, (p.fired ? fired_bit : 0) | (p.pending ? pending_bit : 0), 1);
+    bytes += encode(agg, p.value);
+    return bytes;
 }
 
 template <class A>
-pane<typename A::accumulator> read_pane(std::string_view in, const A& agg, window w) {
-    const auto flags = take_int(in, 1);
-    return {w, (flags & fired_bit) != 0, (flags & pending_bit) != 0, decode(agg, in)};
+[[nodiscard]] pane<typename A::accumulator> decode_pane(std::string_view bytes, const A& agg,
+                                                        window w) {
+    byte_reader in(bytes);
+    const auto flags = in.take_int(1);
+    return {w, (flags & fired_bit) != 0, (flags & pending_bit) != 0, decode(agg, in.rest())};
 }
 
 // Where too-late records go: produced unchanged to the late stream (if
@@ -405,7 +430,7 @@ public:
         if (!stored || t.time < w.end) {
             return true;  // a window already dropped
         }
-        auto p = read_pane(*stored, _aggregation, w);
+        auto p = decode_pane(*stored, _aggregation, w);
         if (p.pending) {
             emit(ctx,
                  firing<accumulator>{t.key, w, p.value, p.fired ? timing::late : timing::on_time});
@@ -416,9 +441,7 @@ public:
         if (std::max(t.time, ctx.watermark()) >= horizon) {
             ctx.erase(t.tag);
         } else {
-            std::string bytes;
-            append_pane(bytes, _aggregation, p);
-            ctx.put(t.tag, bytes);
+            ctx.put(t.tag, encode_pane(_aggregation, p));
             ctx.set_timer(t.key, horizon, time_domain::event_time, t.tag);
         }
         return true;
@@ -448,7 +471,7 @@ private:
     bool add_to(context& ctx, const record& r, const window& w, Emit& emit) {
         const std::string tag = tag_of(_name, w.start);
         const auto stored = ctx.get(tag);
-        auto p = stored ? read_pane(*stored, _aggregation, w) : pane<accumulator>{w};
+        auto p = stored ? decode_pane(*stored, _aggregation, w) : pane<accumulator>{w};
         _aggregation.add(p.value, r);
         const bool complete = w.end <= ctx.watermark();
         if (complete) {
@@ -464,9 +487,7 @@ private:
             }
             p.pending = true;
         }
-        std::string bytes;
-        append_pane(bytes, _aggregation, p);
-        ctx.put(tag, bytes);
+        ctx.put(tag, encode_pane(_aggregation, p));
         return complete;
     }
 
@@ -614,18 +635,14 @@ private:
         if (!stored) {
             return open;
         }
-        std::string_view in = *stored;
-        const auto sessions = detail::take_int(in, 4);
+        detail::byte_reader in(*stored);
+        const auto sessions = in.take_int(4);
         for (std::uint64_t i = 0; i < sessions; ++i) {
             window w;
-            w.start = static_cast<time_micros>(detail::take_int(in, 8));
-            w.end = static_cast<time_micros>(detail::take_int(in, 8));
-            const auto length = detail::take_int(in, 4);
-            if (in.size() < length) {
-                throw std::invalid_argument("eddy::windows: session state is truncated");
-            }
-            open.push_back(detail::read_pane(in.substr(0, length), _aggregation, w));
-            in.remove_prefix(length);
+            w.start = static_cast<time_micros>(in.take_int(8));
+            w.end = static_cast<time_micros>(in.take_int(8));
+            const auto length = in.take_int(4);
+            open.push_back(detail::decode_pane(in.take(length), _aggregation, w));
         }
         return open;
     }
@@ -635,18 +652,16 @@ private:
             ctx.erase(_name);
             return;
         }
-        std::string out;
-        detail::put_int(out, open.size(), 4);
         std::string bytes;
+        detail::append_int(bytes, open.size(), 4);
         for (const auto& p : open) {
-            detail::put_int(out, static_cast<std::uint64_t>(p.window.start), 8);
-            detail::put_int(out, static_cast<std::uint64_t>(p.window.end), 8);
-            bytes.clear();
-            detail::append_pane(bytes, _aggregation, p);
-            detail::put_int(out, bytes.size(), 4);
-            out += bytes;
+            const auto encoded = detail::encode_pane(_aggregation, p);
+            detail::append_int(bytes, static_cast<std::uint64_t>(p.window.start), 8);
+            detail::append_int(bytes, static_cast<std::uint64_t>(p.window.end), 8);
+            detail::append_int(bytes, encoded.size(), 4);
+            bytes += encoded;
         }
-        ctx.put(_name, out);
+        ctx.put(_name, bytes);
     }
 
     time_micros _gap;
