@@ -197,23 +197,27 @@ struct count {
 };
 
 struct tumbling_options {
-    // Window length; must be above 0. No default.
+    // Window length; must be above 0. No default; fixed at construction.
     std::chrono::microseconds size{0};
-    // How long after a window's end late records still update it. Default 0.
+    // How long after a window's end late records still update it. Default 0;
+    // fixed at construction.
     std::chrono::microseconds allowed_lateness{0};
     // Where records later than that go (must be an output of the
-    // computation); empty: they are only counted. Default empty.
+    // computation); empty: they are only counted. Default empty; fixed at
+    // construction.
     std::string late_stream;
-    // Prefix of the state names and timer tags; not empty. Default "window".
+    // Prefix of the state names and timer tags; not empty. Default "window";
+    // fixed at construction.
     std::string name = "window";
 };
 
 struct sliding_options {
-    // Window length; must be above 0. No default.
+    // Window length; must be above 0. No default; fixed at construction.
     std::chrono::microseconds size{0};
-    // Distance between window starts; above 0, at most `size`. No default.
+    // Distance between window starts; above 0, at most `size`. No default;
+    // fixed at construction.
     std::chrono::microseconds slide{0};
-    // As in tumbling_options.
+    // As in tumbling_options (defaults 0, empty, "window"; fixed).
     std::chrono::microseconds allowed_lateness{0};
     std::string late_stream;
     std::string name = "window";
@@ -221,9 +225,9 @@ struct sliding_options {
 
 struct session_options {
     // Records closer than this share a session, which ends `gap` after its
-    // last record; must be above 0. No default.
+    // last record; must be above 0. No default; fixed at construction.
     std::chrono::microseconds gap{0};
-    // As in tumbling_options.
+    // As in tumbling_options (defaults 0, empty, "window"; fixed).
     std::chrono::microseconds allowed_lateness{0};
     std::string late_stream;
     std::string name = "window";
@@ -389,9 +393,11 @@ class aligned_windows {
 public:
     using accumulator = typename A::accumulator;
 
-    // Adds `r` to each of its windows still live; fires a window again at
-    // once (late) if it had fired. Acts on the state of `r.key`, which must
-    // be the current key (as in process_record).
+    // Adds `r` to each of its windows still live (end + allowed lateness
+    // above the watermark); fires at once, late, those whose end the
+    // watermark has passed; sends `r` to the late stream if none is live.
+    // Acts on the state of `r.key`, which must be the current key (as in
+    // process_record).
     template <emitter<accumulator> Emit>
     admission add(context& ctx, const record& r, Emit&& emit) {
         const time_micros watermark = ctx.watermark();
@@ -417,8 +423,9 @@ public:
 
     // Handles `t` if it is one of this window set's timers (its tag starts
     // with `<name>/`): fires the window if it changed since it last fired,
-    // then drops it or waits for the end of its lateness. Returns false for
-    // other timers, which the computation handles itself.
+    // then drops it or waits for the end of its lateness. `t.key` must be
+    // the current key (as in process_timer). Returns false for other
+    // timers, which the computation handles itself.
     template <emitter<accumulator> Emit>
     bool fire(context& ctx, const timer& t, Emit&& emit) {
         const auto start = start_of(_name, t.tag);
@@ -502,7 +509,8 @@ private:
 }  // namespace detail
 
 // Tumbling windows: [k·size, (k+1)·size), one per record. Throws
-// std::invalid_argument on invalid options.
+// std::invalid_argument on invalid options. `add`, `fire` and `too_late` are
+// aligned_windows' above.
 template <aggregation A>
 class tumbling : public detail::aligned_windows<A> {
 public:
@@ -517,7 +525,8 @@ public:
 };
 
 // Sliding windows: [k·slide, k·slide + size), each record in every window
-// that contains it. Throws std::invalid_argument on invalid options.
+// that contains it. Throws std::invalid_argument on invalid options. `add`,
+// `fire` and `too_late` are aligned_windows' above.
 template <aggregation A>
 class sliding : public detail::aligned_windows<A> {
 public:
@@ -546,7 +555,8 @@ public:
 
     // Adds `r` to its session, opening, extending or merging sessions of
     // `r.key` (the current key, as in process_record); fires it at once
-    // (late) if the watermark has passed its end.
+    // (late) if the watermark has passed its end. Sends `r` to the late
+    // stream if the watermark has passed that end + allowed lateness.
     template <emitter<accumulator> Emit>
     admission add(context& ctx, const record& r, Emit&& emit) {
         const time_micros watermark = ctx.watermark();
