@@ -4,8 +4,8 @@
 #include "base/log.hpp"
 #include "connectors/builtin.hpp"
 #include "metrics.hpp"
-#include "runtime/producer.hpp"
 #include "runtime/config_settings.hpp"
+#include "runtime/producer.hpp"
 #include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
 
@@ -197,8 +197,7 @@ void executor::build_task() {
                                 : runtime::watermark_source::produced_times;
     runtime::producer output(*_routes,
                              runtime::published_streams({.name = me.name, .outputs = me.outputs}),
-                             std::move(channels), watermarks,
-                             times.watermark_delay, _counters);
+                             std::move(channels), watermarks, times.watermark_delay, _counters);
     _task = std::make_unique<runtime::instance_task>(
         *_settings, std::move(_user), std::make_unique<state::memory_state_store>(),
         std::move(output), runtime::watermark_tracker(layout.upstreams, times.idle), _counters);

@@ -179,9 +179,10 @@ void sdk_computation::check_metadata(std::string_view json) const {
     const auto theirs = describe_metadata(inputs, outputs);
     const auto ours = describe_metadata(_options.inputs, _options.outputs);
     if (theirs != ours) {
-        eddy::log().warn("{}: the program declares {}, the manifest {}; routing follows the "
-                         "manifest",
-                         _options.name, theirs, ours);
+        eddy::log().warn(
+            "{}: the program declares {}, the manifest {}; routing follows the "
+            "manifest",
+            _options.name, theirs, ours);
     }
 }
 
@@ -189,9 +190,8 @@ void sdk_computation::handshake(runtime::task_context& ctx) {
     _connection.reset();
     _received_bytes = 0;
     _frame = {};
-    auto connected = _process->accept(_options.process.attach
-                                          ? std::nullopt
-                                          : std::optional(_options.hello_timeout));
+    auto connected = _process->accept(
+        _options.process.attach ? std::nullopt : std::optional(_options.hello_timeout));
     if (!connected) {
         fail(connected.error());
     }
@@ -255,8 +255,8 @@ user_process_result<void> sdk_computation::try_exchange() {
                                        : std::string("(undecodable error frame)"));
         }
         if (_frame.type != wire::frame_type::sdk_transaction) {
-            return eddy::fail(user_process_errc::protocol,
-                              "it sent {} where a transaction was due", to_string(_frame.type));
+            return eddy::fail(user_process_errc::protocol, "it sent {} where a transaction was due",
+                              to_string(_frame.type));
         }
         if (auto decoded = wire::decode_sdk_transaction(_frame.payload, _transaction); !decoded) {
             return eddy::fail(user_process_errc::protocol, "bad transaction: {}",
@@ -381,8 +381,7 @@ runtime::batch_outcome sdk_computation::process_timers(runtime::task_context& ct
     });
 }
 
-runtime::batch_outcome sdk_computation::apply(runtime::task_context& ctx,
-                                              const input_at& inputs) {
+runtime::batch_outcome sdk_computation::apply(runtime::task_context& ctx, const input_at& inputs) {
     for (const auto& write : _transaction.writes) {
         ctx.bind(write.key, 0, runtime::no_key_group);
         if (write.op == wire::sdk_write_op::put) {

@@ -3,10 +3,10 @@
 // runner per instance, starts one thread per instance, and waits for all of
 // them to report that they finished.
 
+#include "config_settings.hpp"
 #include "instance_runner.hpp"
 #include "local_transport.hpp"
 #include "state/memory_state_store.hpp"
-#include "config_settings.hpp"
 #include "topology_plan.hpp"
 #include <eddy/embedded.hpp>
 
@@ -133,8 +133,8 @@ void embedded_topology::impl::build() {
                     fmt::format("the factory of computation '{}' returned null", s.meta.name));
             }
             settings.push_back({s.meta.name, id, n, layout.instances, options.max_key_groups,
-                                times.max_retries.value_or(options.max_retries),
-                                &s.options.config, clock});
+                                times.max_retries.value_or(options.max_retries), &s.options.config,
+                                clock});
             auto& count = *counters[id.value()];
             runtime::output_channels channels(id, *transport, options.batch_records,
                                               layout.downstream, count);
@@ -142,11 +142,11 @@ void embedded_topology::impl::build() {
                                         ? runtime::watermark_source::input
                                         : runtime::watermark_source::produced_times;
             runtime::producer output(*routes, runtime::published_streams(s.meta),
-                                     std::move(channels), watermarks,
-                                     times.watermark_delay, count);
+                                     std::move(channels), watermarks, times.watermark_delay, count);
             tasks.push_back(std::make_unique<runtime::instance_task>(
                 settings.back(), std::move(user), std::make_unique<state::memory_state_store>(),
-                std::move(output), runtime::watermark_tracker(layout.upstreams, times.idle), count));
+                std::move(output), runtime::watermark_tracker(layout.upstreams, times.idle),
+                count));
             runners.push_back(std::make_unique<runtime::instance_runner>(
                 *tasks.back(), *queues[id.value()], *transport, layout.shape, *clock, [this] {
                     const std::lock_guard lock(mu);

@@ -119,10 +119,9 @@ void instance_task::process(const record_batch& batch) {
             }
         }
     }
-    const bool advanced =
-        _inputs.observe(batch.sender, batch.watermark,
-                        batch.marker == channel_marker::end_of_stream, batch.size(),
-                        _settings.clock->now());
+    const bool advanced = _inputs.observe(batch.sender, batch.watermark,
+                                          batch.marker == channel_marker::end_of_stream,
+                                          batch.size(), _settings.clock->now());
     if (advanced) {
         _context.set_watermark(_inputs.input_watermark());
         fire_event_timers();
@@ -154,8 +153,10 @@ void instance_task::fire(const due_timer& due) {
     (void)guarded(
         "process_timer",
         [&] {
-            return std::optional<failed_input>(failed_input{
-                .what = failed_input::kind::timer, .tag = due.tag, .key = due.key, .time = due.time});
+            return std::optional<failed_input>(failed_input{.what = failed_input::kind::timer,
+                                                            .tag = due.tag,
+                                                            .key = due.key,
+                                                            .time = due.time});
         },
         [&] { _user->process_timer(_context, view); });
 }

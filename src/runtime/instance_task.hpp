@@ -15,7 +15,8 @@
 // counted as a failure and the callback retried up to max_retries times;
 // then the record (or timer, or poll) is counted as dead-lettered, logged,
 // produced to the dead-letter stream `<computation>.dead_letters` with the
-// error (dead_letters.hpp; not for a poll), and skipped. Nothing a computation throws ends the instance.
+// error (dead_letters.hpp; not for a poll), and skipped. Nothing a computation throws ends the
+// instance.
 //
 // Lifecycle: constructed → init() → process()/poll()/fire_*()… → finish().
 // Threading: one driver thread for its whole life.

@@ -48,9 +48,8 @@ bool watermark_tracker::set_upstreams(const std::vector<instance_id>& upstreams)
         const auto found = _channels.find(upstream);
         // A new upstream is quiet from now: with idleness it holds the
         // watermark for at most idle_after before it reports.
-        const channel_state state = found == _channels.end()
-                                        ? channel_state{.last_active = _now}
-                                        : found->second;
+        const channel_state state =
+            found == _channels.end() ? channel_state{.last_active = _now} : found->second;
         ended += state.ended ? 1 : 0;
         next.emplace(upstream, state);
     }

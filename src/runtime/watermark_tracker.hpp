@@ -53,9 +53,7 @@ public:
     [[nodiscard]] time_micros input_watermark() const { return _input; }
     // Every upstream has ended its stream. An instance whose last upstream a
     // topology change removed has not ended: new upstreams may come.
-    [[nodiscard]] bool all_ended() const {
-        return !_rewired_to_none && _ended == _channels.size();
-    }
+    [[nodiscard]] bool all_ended() const { return !_rewired_to_none && _ended == _channels.size(); }
 
 private:
     struct channel_state {

@@ -1,7 +1,6 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include <map>
