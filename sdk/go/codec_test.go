@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -98,48 +96,5 @@ func TestDecodeWorkedProcess(t *testing.T) {
 	entries := req.state[r.state.from:r.state.to]
 	if len(entries) != 1 || entries[0].name != "count" || string(entries[0].value) != "2" {
 		t.Errorf("state %+v, want count=2", entries)
-	}
-}
-
-// wordCounter is the counter of docs/protocol.md 11.5.
-type wordCounter struct{ Base }
-
-func (wordCounter) Metadata() Metadata {
-	return Metadata{Name: "counter", Inputs: []Subscription{{"words", GroupByKey}}, Outputs: []string{"counts"}}
-}
-
-func (wordCounter) ProcessRecord(ctx Context, r Record) error {
-	n := int64(0)
-	if v, ok := ctx.Get("count"); ok {
-		var err error
-		if n, err = strconv.ParseInt(string(v), 10, 64); err != nil {
-			return err
-		}
-	}
-	n++
-	ctx.Put("count", []byte(strconv.FormatInt(n, 10)))
-	ctx.Produce("counts", r.Key, []byte(strconv.FormatInt(n, 10)))
-	return nil
-}
-
-// The counter answers the worked process frame with the worked transaction.
-func TestWorkedExampleTransaction(t *testing.T) {
-	executor, sdk := net.Pipe()
-	defer executor.Close()
-	served := make(chan error, 1)
-	go func() { served <- Serve(sdk, wordCounter{}); sdk.Close() }()
-	peer := &peer{t: t, conn: executor}
-
-	peer.expect(typeSDKHello)
-	peer.send(typeInit, initPayload(0, 1, 0, "{}"))
-	peer.expect(typeTransaction)
-	peer.sendRaw(unhex(t, workedProcess))
-	if got, want := peer.readRaw(), unhex(t, workedTransaction); !bytes.Equal(got, want) {
-		t.Errorf("transaction\n got % x\nwant % x", got, want)
-	}
-	peer.send(typeShutdown, nil)
-	peer.expect(typeGoodbye)
-	if err := <-served; err != nil {
-		t.Errorf("Serve returned %v after shutdown", err)
 	}
 }

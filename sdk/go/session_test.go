@@ -1,4 +1,4 @@
-package eddy
+package eddy_test
 
 import (
 	"bytes"
@@ -11,12 +11,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	eddy "eddy.local/sdk"
+	"eddy.local/sdk/eddytest"
 )
 
 // child is a user process (this test binary running tester) connected to a
 // fake executor: the test.
 type child struct {
-	*peer
+	*eddytest.Executor
+	t      *testing.T
 	cmd    *exec.Cmd
 	stderr bytes.Buffer
 	exited chan struct{}
@@ -45,13 +49,14 @@ func startChild(t *testing.T) *child {
 		c.cmd.Process.Kill()
 		<-c.exited
 	})
-	listener.SetDeadline(time.Now().Add(ioDeadline))
+	listener.SetDeadline(time.Now().Add(eddytest.Deadline))
 	conn, err := listener.Accept()
 	if err != nil {
 		t.Fatalf("the child did not connect: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	c.peer = &peer{t: t, conn: conn}
+	c.Executor = eddytest.NewExecutor(t, conn)
+	c.t = t
 	return c
 }
 
@@ -61,24 +66,47 @@ func (c *child) exitCode() int {
 	select {
 	case <-c.exited:
 		return c.cmd.ProcessState.ExitCode()
-	case <-time.After(ioDeadline):
+	case <-time.After(eddytest.Deadline):
 		c.t.Fatal("the child did not exit")
 		return -1
 	}
 }
 
 // handshake reads the hello and sends init.
-func (c *child) handshake(maxRetries uint32, config string) transaction {
+func (c *child) handshake(maxRetries uint32, config string) eddytest.Transaction {
 	c.t.Helper()
-	c.expect(typeSDKHello)
-	c.send(typeInit, initPayload(1, 3, maxRetries, config))
-	return decodeTransaction(c.t, c.expect(typeTransaction))
+	c.ReadHello()
+	return c.Init(eddytest.Init{Index: 1, Count: 3, MaxRetries: maxRetries, Config: config})
 }
 
-func (c *child) request(frameType byte, payload []byte) transaction {
-	c.t.Helper()
-	c.send(frameType, payload)
-	return decodeTransaction(c.t, c.expect(typeTransaction))
+// Shorthands for the items of requests and transactions.
+
+func record(stream, key, value string, time int64, state ...string) eddytest.Record {
+	return eddytest.Record{Stream: stream, Key: key, Value: value, Time: time, State: state}
+}
+
+func timer(key, tag string, time int64, domain eddy.TimeDomain, state ...string) eddytest.Timer {
+	return eddytest.Timer{Key: key, Tag: tag, Time: time, Domain: domain, State: state}
+}
+
+func output(stream, key, value string, time int64) eddytest.Output {
+	return eddytest.Output{Stream: stream, Key: key, Value: value, Time: time}
+}
+
+func write(key, name string, op eddytest.WriteOp, value string) eddytest.Write {
+	return eddytest.Write{Key: key, Name: name, Op: op, Value: value}
+}
+
+func timerSet(key, tag string, time int64, domain eddy.TimeDomain) eddytest.TimerSet {
+	return eddytest.TimerSet{Key: key, Tag: tag, Time: time, Domain: domain}
+}
+
+func logLine(level eddy.LogLevel, text string) eddytest.Log {
+	return eddytest.Log{Level: level, Text: text}
+}
+
+func failure(index, attempts uint32, message string) eddytest.Failure {
+	return eddytest.Failure{Index: index, Attempts: attempts, Message: message}
 }
 
 func checkEqual(t *testing.T, what string, got, want any) {
@@ -91,82 +119,77 @@ func checkEqual(t *testing.T, what string, got, want any) {
 func TestConversation(t *testing.T) {
 	c := startChild(t)
 
-	hello := c.expect(typeSDKHello)
-	d := decoder{buf: hello}
-	version, sdk, metadata := d.u16("version"), string(d.bytes("sdk")), string(d.bytes("metadata"))
-	if err := d.finish(); err != nil {
-		t.Fatalf("hello: %v", err)
-	}
-	checkEqual(t, "hello", []any{version, sdk, metadata}, []any{uint16(1), "go/1.0.0",
-		`{"name":"tester","inputs":[{"stream":"in","grouping":"key"},{"stream":"ctl","grouping":"broadcast"}],"outputs":["out"]}`})
+	checkEqual(t, "hello", c.ReadHello(), eddytest.Hello{Version: 1, SDK: "go/1.0.0",
+		Metadata: `{"name":"tester","inputs":[{"stream":"in","grouping":"key"},{"stream":"ctl","grouping":"broadcast"}],"outputs":["out"]}`})
 
-	c.send(typeInit, initPayload(1, 3, 2, `{"greeting":"hello","start_timer":"1"}`))
-	tx := decodeTransaction(t, c.expect(typeTransaction))
-	checkEqual(t, "init", tx, transaction{
-		batch:    0,
-		produced: []outRecord{{"out", "init", "hi", 0}},
-		timers:   []outTimer{{"k0", "start", 77, ProcessingTime}},
-		logs:     []outLog{{Info, "init 1/3 greeting=hello"}},
+	tx := c.Init(eddytest.Init{Index: 1, Count: 3, MaxRetries: 2, Config: `{"greeting":"hello","start_timer":"1"}`})
+	checkEqual(t, "init", tx, eddytest.Transaction{
+		Batch:    0,
+		Produced: []eddytest.Output{output("out", "init", "hi", 0)},
+		Timers:   []eddytest.TimerSet{timerSet("k0", "start", 77, eddy.ProcessingTime)},
+		Logs:     []eddytest.Log{logLine(eddy.Info, "init 1/3 greeting=hello")},
 	})
 
 	// State seeded by the first record of a key, read back within the request.
-	tx = c.request(typeProcess, processPayload(1, 100,
-		inRecord{"in", "a", "count", 10, []string{"n", "5", "other", "x"}},
-		inRecord{"in", "a", "count", 11, nil},
-		inRecord{"in", "b", "count", 12, nil},
-		inRecord{"in", "a", "at", 13, nil},
-		inRecord{"in", "a", "timer", 20, nil},
-		inRecord{"in", "a", "erase", 21, nil},
-		inRecord{"ctl", "a", "env", 22, nil},
-	))
-	checkEqual(t, "process 1", tx, transaction{
-		batch: 1,
-		produced: []outRecord{
-			{"out", "a", "6", 10}, {"out", "a", "7", 11}, {"out", "b", "1", 12},
-			{"out", "a", "at", 1234}, {"out", "a", "erased, found=false", 21}, {"out", "a", "100 1 3", 22},
+	tx = c.Process(1, 100,
+		record("in", "a", "count", 10, "n", "5", "other", "x"),
+		record("in", "a", "count", 11),
+		record("in", "b", "count", 12),
+		record("in", "a", "at", 13),
+		record("in", "a", "timer", 20),
+		record("in", "a", "erase", 21),
+		record("ctl", "a", "env", 22),
+	)
+	checkEqual(t, "process 1", tx, eddytest.Transaction{
+		Batch: 1,
+		Produced: []eddytest.Output{
+			output("out", "a", "6", 10), output("out", "a", "7", 11), output("out", "b", "1", 12),
+			output("out", "a", "at", 1234), output("out", "a", "erased, found=false", 21), output("out", "a", "100 1 3", 22),
 		},
-		writes: []outWrite{{"a", "n", 0, "6"}, {"a", "n", 0, "7"}, {"b", "n", 0, "1"}, {"a", "n", 1, ""}},
-		timers: []outTimer{{"a", "t", 30, EventTime}},
+		Writes: []eddytest.Write{
+			write("a", "n", eddytest.Put, "6"), write("a", "n", eddytest.Put, "7"),
+			write("b", "n", eddytest.Put, "1"), write("a", "n", eddytest.Erase, ""),
+		},
+		Timers: []eddytest.TimerSet{timerSet("a", "t", 30, eddy.EventTime)},
 	})
 
 	// The next request starts from the state it carries, not the SDK's last view.
-	tx = c.request(typeProcess, processPayload(2, 200,
-		inRecord{"in", "b", "count", 30, nil},
-		inRecord{"in", "a", "count", 31, []string{"n", "40"}},
-	))
-	checkEqual(t, "process 2 produced", tx.produced, []outRecord{{"out", "b", "1", 30}, {"out", "a", "41", 31}})
+	tx = c.Process(2, 200,
+		record("in", "b", "count", 30),
+		record("in", "a", "count", 31, "n", "40"),
+	)
+	checkEqual(t, "process 2 produced", tx.Produced, []eddytest.Output{output("out", "b", "1", 30), output("out", "a", "41", 31)})
 
 	// Timers see their key's state; produce inherits the timer's time.
-	tx = c.request(typeFireTimers, fireTimersPayload(3, 300,
-		inTimer{"a", "t", 30, EventTime, []string{"n", "9"}},
-		inTimer{"a", "t2", 31, ProcessingTime, nil},
-		inTimer{"z", "t", 32, EventTime, nil},
-	))
-	checkEqual(t, "fire_timers", tx, transaction{
-		batch: 3,
-		produced: []outRecord{
-			{"out", "a", "fired t domain=0 n=9", 30}, {"out", "a", "fired t2 domain=1 n=9", 31},
-			{"out", "z", "fired t domain=0 n=", 32},
+	tx = c.FireTimers(3, 300,
+		timer("a", "t", 30, eddy.EventTime, "n", "9"),
+		timer("a", "t2", 31, eddy.ProcessingTime),
+		timer("z", "t", 32, eddy.EventTime),
+	)
+	checkEqual(t, "fire_timers", tx, eddytest.Transaction{
+		Batch: 3,
+		Produced: []eddytest.Output{
+			output("out", "a", "fired t domain=0 n=9", 30), output("out", "a", "fired t2 domain=1 n=9", 31),
+			output("out", "z", "fired t domain=0 n=", 32),
 		},
 	})
 
 	// Failures: retried up to max_retries (2), effects of every attempt kept.
-	tx = c.request(typeProcess, processPayload(4, 400,
-		inRecord{"in", "a", "fail2", 1, nil},
-		inRecord{"in", "a", "panic", 2, nil},
-		inRecord{"in", "a", "log", 3, nil},
-		inRecord{"in", "a", "error", 4, nil},
-	))
-	checkEqual(t, "failures", tx, transaction{
-		batch:    4,
-		produced: []outRecord{{"out", "a", "ok", 1}},
-		logs:     []outLog{{Debug, "attempt 1"}, {Debug, "attempt 2"}, {Warn, "warned a"}},
-		failures: []outFailure{{0, 2, "fail attempt 2"}, {1, 3, "panic: kaboom"}, {3, 3, "always"}},
+	tx = c.Process(4, 400,
+		record("in", "a", "fail2", 1),
+		record("in", "a", "panic", 2),
+		record("in", "a", "log", 3),
+		record("in", "a", "error", 4),
+	)
+	checkEqual(t, "failures", tx, eddytest.Transaction{
+		Batch:    4,
+		Produced: []eddytest.Output{output("out", "a", "ok", 1)},
+		Logs:     []eddytest.Log{logLine(eddy.Debug, "attempt 1"), logLine(eddy.Debug, "attempt 2"), logLine(eddy.Warn, "warned a")},
+		Failures: []eddytest.Failure{failure(0, 2, "fail attempt 2"), failure(1, 3, "panic: kaboom"), failure(3, 3, "always")},
 	})
 
-	c.send(typeShutdown, nil)
-	c.expect(typeGoodbye)
-	c.expectClosed()
+	c.Shutdown()
+	c.ExpectClosed()
 	if code := c.exitCode(); code != 0 {
 		t.Errorf("exit status %d after shutdown, want 0; stderr: %s", code, c.stderr.String())
 	}
@@ -175,12 +198,11 @@ func TestConversation(t *testing.T) {
 func TestStateInInitFailsInit(t *testing.T) {
 	c := startChild(t)
 	tx := c.handshake(1, `{"state_in_init":"1"}`)
-	if len(tx.failures) != 1 || tx.failures[0].index != 0 || tx.failures[0].attempts != 2 ||
-		!strings.Contains(tx.failures[0].message, "no current key") {
-		t.Errorf("init failures %+v, want one at index 0 with 2 attempts naming the missing key", tx.failures)
+	if len(tx.Failures) != 1 || tx.Failures[0].Index != 0 || tx.Failures[0].Attempts != 2 ||
+		!strings.Contains(tx.Failures[0].Message, "no current key") {
+		t.Errorf("init failures %+v, want one at index 0 with 2 attempts naming the missing key", tx.Failures)
 	}
-	c.send(typeShutdown, nil)
-	c.expect(typeGoodbye)
+	c.Shutdown()
 	if code := c.exitCode(); code != 0 {
 		t.Errorf("exit status %d, want 0", code)
 	}
@@ -189,10 +211,9 @@ func TestStateInInitFailsInit(t *testing.T) {
 // Each violation makes the SDK send error protocol_error naming it, close
 // the connection and exit with status 3.
 func TestProtocolViolations(t *testing.T) {
-	initFrame := endFrame(append(beginFrame(nil, typeInit), initPayload(0, 1, 0, "{}")...), 0)
-	frame := func(frameType byte, payload []byte) []byte {
-		return endFrame(append(beginFrame(nil, frameType), payload...), 0)
-	}
+	frame := eddytest.Frame
+	initFrame := frame(eddytest.FrameInit, eddytest.InitPayload(eddytest.Init{Count: 1, Config: "{}"}))
+	processPayload, fireTimersPayload := eddytest.ProcessPayload, eddytest.FireTimersPayload
 	cases := []struct {
 		name    string
 		init    bool // send init first and read its transaction
@@ -202,18 +223,18 @@ func TestProtocolViolations(t *testing.T) {
 		{"garbage", true, []byte("\x05\x00\x00\x00garbage"), "unknown frame type 0x67"},
 		{"unknown type", true, frame(0x02, nil), "unknown frame type 0x02"},
 		{"reserved type", true, frame(0x80, nil), "unknown frame type 0x80"},
-		{"truncated payload", true, frame(typeProcess, processPayload(1, 0, inRecord{"in", "k", "v", 0, nil})[:25]), "truncated"},
-		{"process before init", false, frame(typeProcess, processPayload(1, 0)), "process before init"},
-		{"fire_timers before init", false, frame(typeFireTimers, fireTimersPayload(1, 0)), "fire_timers before init"},
+		{"truncated payload", true, frame(eddytest.FrameProcess, processPayload(1, 0, record("in", "k", "v", 0))[:25]), "truncated"},
+		{"process before init", false, frame(eddytest.FrameProcess, processPayload(1, 0)), "process before init"},
+		{"fire_timers before init", false, frame(eddytest.FrameFireTimers, fireTimersPayload(1, 0)), "fire_timers before init"},
 		{"second init", true, initFrame, "a second init"},
-		{"oversized length", true, []byte{0x01, 0x00, 0x00, 0x04, typeProcess}, "exceeds the maximum"},
+		{"oversized length", true, []byte{0x01, 0x00, 0x00, 0x04, eddytest.FrameProcess}, "exceeds the maximum"},
 		{"zero length", true, []byte{0, 0, 0, 0}, "frame length 0"},
-		{"trailing bytes", true, frame(typeProcess, append(processPayload(1, 0), 0x00)), "1 trailing bytes"},
-		{"trailing bytes in shutdown", true, frame(typeShutdown, []byte{1}), "trailing bytes"},
-		{"overlong varint", true, frame(typeProcess, append(processPayload(1, 0)[:16], 0x80, 0x00)), "bad varint"},
-		{"bad timer domain", true, frame(typeFireTimers, fireTimersPayload(1, 0, inTimer{"k", "t", 0, 7, nil})), "domain 7"},
-		{"a frame the SDK sends", true, frame(typeTransaction, nil), "unexpected transaction"},
-		{"bad config", false, frame(typeInit, initPayload(0, 1, 0, `{"n":1}`)), "config is not a JSON object of strings"},
+		{"trailing bytes", true, frame(eddytest.FrameProcess, append(processPayload(1, 0), 0x00)), "1 trailing bytes"},
+		{"trailing bytes in shutdown", true, frame(eddytest.FrameShutdown, []byte{1}), "trailing bytes"},
+		{"overlong varint", true, frame(eddytest.FrameProcess, append(processPayload(1, 0)[:16], 0x80, 0x00)), "bad varint"},
+		{"bad timer domain", true, frame(eddytest.FrameFireTimers, fireTimersPayload(1, 0, timer("k", "t", 0, 7))), "domain 7"},
+		{"a frame the SDK sends", true, frame(eddytest.FrameTransaction, nil), "unexpected transaction"},
+		{"bad config", false, frame(eddytest.FrameInit, eddytest.InitPayload(eddytest.Init{Count: 1, Config: `{"n":1}`})), "config is not a JSON object of strings"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,18 +242,14 @@ func TestProtocolViolations(t *testing.T) {
 			if tc.init {
 				c.handshake(0, "{}")
 			} else {
-				c.expect(typeSDKHello)
+				c.ReadHello()
 			}
-			c.sendRaw(tc.bytes)
-			d := decoder{buf: c.expect(typeError)}
-			code, message := d.u16("code"), string(d.bytes("message"))
-			if err := d.finish(); err != nil {
-				t.Fatalf("error frame: %v", err)
+			c.SendRaw(tc.bytes)
+			e := c.ReadError()
+			if e.Code != eddytest.ErrorProtocol || !strings.Contains(e.Message, tc.message) {
+				t.Errorf("error %d %q, want code 1 naming %q", e.Code, e.Message, tc.message)
 			}
-			if code != errorCodeProtocol || !strings.Contains(message, tc.message) {
-				t.Errorf("error %d %q, want code 1 naming %q", code, message, tc.message)
-			}
-			c.expectClosed()
+			c.ExpectClosed()
 			if code := c.exitCode(); code != 3 {
 				t.Errorf("exit status %d, want 3", code)
 			}
@@ -246,7 +263,7 @@ func TestProtocolViolations(t *testing.T) {
 func TestExecutorClosesWithoutShutdown(t *testing.T) {
 	c := startChild(t)
 	c.handshake(0, "{}")
-	c.conn.Close()
+	c.Conn().Close()
 	if code := c.exitCode(); code == 0 {
 		t.Errorf("exit status 0 after the executor went away, want non-zero")
 	}

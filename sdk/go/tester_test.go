@@ -1,4 +1,4 @@
-package eddy
+package eddy_test
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	eddy "eddy.local/sdk"
 )
 
 // The test binary doubles as a computation program: with
@@ -13,7 +15,7 @@ import (
 // a user process.
 func TestMain(m *testing.M) {
 	if os.Getenv("EDDY_SDK_TEST_CHILD") == "1" {
-		Run(&tester{})
+		eddy.Run(&tester{})
 	}
 	os.Exit(m.Run())
 }
@@ -23,28 +25,28 @@ type tester struct {
 	attempts int // failed attempts of the current "fail2" record
 }
 
-func (*tester) Metadata() Metadata {
-	return Metadata{
+func (*tester) Metadata() eddy.Metadata {
+	return eddy.Metadata{
 		Name:    "tester",
-		Inputs:  []Subscription{{"in", GroupByKey}, {"ctl", Broadcast}},
+		Inputs:  []eddy.Subscription{{Stream: "in", By: eddy.GroupByKey}, {Stream: "ctl", By: eddy.Broadcast}},
 		Outputs: []string{"out"},
 	}
 }
 
-func (*tester) Init(ctx Context) error {
+func (*tester) Init(ctx eddy.Context) error {
 	greeting, _ := ctx.Config("greeting")
-	ctx.Log(Info, fmt.Sprintf("init %d/%d greeting=%s", ctx.InstanceIndex(), ctx.InstanceCount(), greeting))
+	ctx.Log(eddy.Info, fmt.Sprintf("init %d/%d greeting=%s", ctx.InstanceIndex(), ctx.InstanceCount(), greeting))
 	ctx.Produce("out", []byte("init"), []byte("hi"))
 	if _, ok := ctx.Config("state_in_init"); ok {
 		ctx.Get("x")
 	}
 	if _, ok := ctx.Config("start_timer"); ok {
-		ctx.SetTimer([]byte("k0"), 77, ProcessingTime, "start")
+		ctx.SetTimer([]byte("k0"), 77, eddy.ProcessingTime, "start")
 	}
 	return nil
 }
 
-func (c *tester) ProcessRecord(ctx Context, r Record) error {
+func (c *tester) ProcessRecord(ctx eddy.Context, r eddy.Record) error {
 	switch string(r.Value) {
 	case "count":
 		n := 0
@@ -57,7 +59,7 @@ func (c *tester) ProcessRecord(ctx Context, r Record) error {
 	case "at":
 		ctx.ProduceAt("out", r.Key, []byte("at"), 1234)
 	case "timer":
-		ctx.SetTimer(r.Key, r.Time+10, EventTime, "t")
+		ctx.SetTimer(r.Key, r.Time+10, eddy.EventTime, "t")
 	case "erase":
 		ctx.Erase("n")
 		_, ok := ctx.Get("n")
@@ -67,7 +69,7 @@ func (c *tester) ProcessRecord(ctx Context, r Record) error {
 	case "fail2":
 		if c.attempts < 2 {
 			c.attempts++
-			ctx.Log(Debug, "attempt "+strconv.Itoa(c.attempts))
+			ctx.Log(eddy.Debug, "attempt "+strconv.Itoa(c.attempts))
 			return fmt.Errorf("fail attempt %d", c.attempts)
 		}
 		c.attempts = 0
@@ -77,12 +79,12 @@ func (c *tester) ProcessRecord(ctx Context, r Record) error {
 	case "error":
 		return errors.New("always")
 	case "log":
-		ctx.Log(Warn, "warned "+string(r.Key))
+		ctx.Log(eddy.Warn, "warned "+string(r.Key))
 	}
 	return nil
 }
 
-func (*tester) ProcessTimer(ctx Context, t Timer) error {
+func (*tester) ProcessTimer(ctx eddy.Context, t eddy.Timer) error {
 	v, _ := ctx.Get("n")
 	ctx.Produce("out", t.Key, []byte(fmt.Sprintf("fired %s domain=%d n=%s", t.Tag, t.Domain, v)))
 	return nil

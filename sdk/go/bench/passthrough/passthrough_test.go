@@ -7,10 +7,13 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	eddy "eddy.local/sdk"
+	"eddy.local/sdk/eddytest"
 )
 
 // The harness feeds Serve a prepared byte stream (init, process frames,
@@ -22,43 +25,18 @@ const (
 	valueSize         = 100
 )
 
-func appendVarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func appendBytes(b, p []byte) []byte { return append(appendVarint(b, uint64(len(p))), p...) }
-
-func frame(b []byte, frameType byte, payload []byte) []byte {
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(payload)+1))
-	return append(append(b, frameType), payload...)
-}
-
 // conversation is the executor's side of requests process frames.
 func conversation(requests int) []byte {
-	initPayload := binary.LittleEndian.AppendUint32(nil, 0)
-	initPayload = binary.LittleEndian.AppendUint32(initPayload, 1)
-	initPayload = binary.LittleEndian.AppendUint32(initPayload, 0)
-	initPayload = appendBytes(initPayload, []byte("{}"))
-	stream := frame(nil, 0x41, initPayload)
-	value := bytes.Repeat([]byte("v"), valueSize)
+	stream := eddytest.Frame(eddytest.FrameInit, eddytest.InitPayload(eddytest.Init{Count: 1, Config: "{}"}))
+	value := strings.Repeat("v", valueSize)
+	records := make([]eddytest.Record, recordsPerRequest)
 	for batch := 1; batch <= requests; batch++ {
-		p := binary.LittleEndian.AppendUint64(nil, uint64(batch))
-		p = binary.LittleEndian.AppendUint64(p, 0)
-		p = appendVarint(p, recordsPerRequest)
-		for i := 0; i < recordsPerRequest; i++ {
-			p = appendBytes(p, []byte("in"))
-			p = appendBytes(p, []byte(fmt.Sprintf("key-%d", i)))
-			p = appendBytes(p, value)
-			p = binary.LittleEndian.AppendUint64(p, uint64(batch*1000+i))
-			p = append(p, 0)
+		for i := range records {
+			records[i] = eddytest.Record{Stream: "in", Key: fmt.Sprintf("key-%d", i), Value: value, Time: int64(batch*1000 + i)}
 		}
-		stream = frame(stream, 0x42, p)
+		stream = append(stream, eddytest.Frame(eddytest.FrameProcess, eddytest.ProcessPayload(uint64(batch), 0, records...))...)
 	}
-	return frame(stream, 0x45, nil)
+	return append(stream, eddytest.Frame(eddytest.FrameShutdown, nil)...)
 }
 
 // executorEnd reads the prepared requests and collects the SDK's frames.
@@ -88,20 +66,18 @@ func TestPassthroughProducesEveryRecordUnchanged(t *testing.T) {
 	for len(out) > 0 {
 		length := binary.LittleEndian.Uint32(out)
 		body := out[4 : 4+length]
-		if frames >= 2 && body[0] == 0x44 {
-			batch := binary.LittleEndian.Uint64(body[1:])
-			want := []byte{0x44}
-			want = binary.LittleEndian.AppendUint64(want, batch)
-			want = appendVarint(want, recordsPerRequest)
-			for i := 0; i < recordsPerRequest; i++ {
-				want = appendBytes(want, []byte("out"))
-				want = appendBytes(want, []byte(fmt.Sprintf("key-%d", i)))
-				want = appendBytes(want, bytes.Repeat([]byte("v"), valueSize))
-				want = binary.LittleEndian.AppendUint64(want, batch*1000+uint64(i))
+		if frames >= 2 && body[0] == eddytest.FrameTransaction {
+			tx, err := eddytest.DecodeTransaction(body[1:])
+			if err != nil {
+				t.Fatal(err)
 			}
-			want = append(want, 0, 0, 0, 0)
-			if !bytes.Equal(body, want) {
-				t.Errorf("transaction %d differs from the records it was sent", batch)
+			want := eddytest.Transaction{Batch: tx.Batch, Produced: make([]eddytest.Output, recordsPerRequest)}
+			for i := range want.Produced {
+				want.Produced[i] = eddytest.Output{Stream: "out", Key: fmt.Sprintf("key-%d", i),
+					Value: strings.Repeat("v", valueSize), Time: int64(tx.Batch)*1000 + int64(i)}
+			}
+			if !reflect.DeepEqual(tx, want) {
+				t.Errorf("transaction %d differs from the records it was sent", tx.Batch)
 			}
 		}
 		out = out[4+length:]
