@@ -218,7 +218,7 @@ TEST_F(rocksdb_store_test, a_crash_after_commit_keeps_exactly_the_committed_data
                             s.commit().has_value() &&
                             s.put(key_group(1), "k", "n", "pending").has_value() &&
                             s.put(key_group(2), "k", "n", "pending").has_value();
-            (void)store->release();  // never closed: the child dies with it open
+            [[maybe_unused]] const auto* leaked = store->release();  // never closed: dies open
             return ok;
         });
         auto store = open();
@@ -241,7 +241,7 @@ TEST_F(rocksdb_store_test, a_crash_without_commit_keeps_nothing) {
         const bool ok = s.put(key_group(1), "k", "n", "pending").has_value() &&
                         s.put_outbox(to_b, sequence_number(1), "frame").has_value() &&
                         s.put_input_mark(to_c, sequence_number(5)).has_value();
-        (void)store->release();
+        [[maybe_unused]] const auto* leaked = store->release();
         return ok;
     });
     auto store = open();
@@ -275,7 +275,7 @@ TEST_F(rocksdb_store_test, one_commit_holds_every_kind_atomically) {
                    s.put_position("file", v).has_value();
         };
         const bool ok = write_all("first", 1) && s.commit().has_value() && write_all("second", 2);
-        (void)store->release();
+        [[maybe_unused]] const auto* leaked = store->release();
         return ok;
     });
     auto store = open();
