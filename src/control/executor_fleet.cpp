@@ -89,17 +89,13 @@ agent::process_spec executor_fleet::spec_for(const computation_record& computati
     const auto run = run_dir();
     agent::process_spec spec;
     spec.id = process_id(instance);
-    spec.args = {_executor_path,
-                 "--topology",
-                 (_home / "topology.json").string(),
-                 "--computation",
-                 computation.spec.name,
-                 "--index",
-                 std::to_string(instance.index),
-                 "--admin-port-file",
-                 (run / (std::to_string(instance.id) + ".port")).string(),
-                 "--admin-token-file",
-                 (_home / "executor.token").string()};
+    spec.args = {_executor_path, "--topology", (_home / "topology.json").string(), "--computation",
+                 computation.spec.name, "--index", std::to_string(instance.index),
+                 "--admin-port-file", (run / (std::to_string(instance.id) + ".port")).string(),
+                 "--admin-token-file", (_home / "executor.token").string(),
+                 // Kept by instance id, which scaling never reuses: an
+                 // update restarts the instance on the same state.
+                 "--state-dir", (_home / "state" / std::to_string(instance.id)).string()};
     for (const auto& [name, value] : computation.spec.environment) {
         spec.env.emplace(name, value);
     }

@@ -8,6 +8,7 @@
 #include "runtime/producer.hpp"
 #include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
+#include "state/open_state_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -182,6 +183,28 @@ std::unique_ptr<computation> executor::make_sdk_computation(const computation_en
     return std::make_unique<sdk_computation>(std::move(options));
 }
 
+std::unique_ptr<state::state_store> executor::open_store(const computation_entry& me) const {
+    if (me.delivery == delivery_mode::at_most_once) {
+        return std::make_unique<state::memory_state_store>();
+    }
+    if (_options.state_dir.empty()) {
+        throw std::runtime_error(
+            fmt::format("computation '{}' is {}: its state needs a "
+                        "directory (--state-dir)",
+                        me.name, to_string(me.delivery)));
+    }
+    // exactly_once syncs every commit; at_least_once may lose the last
+    // interval's commits to a machine crash (not to a process crash).
+    state::rocksdb_options options;
+    options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::every_commit
+                                                              : state::sync_policy::periodic;
+    auto opened = state::open_state_store(me.delivery, _options.state_dir, options);
+    if (!opened) {
+        throw std::runtime_error(opened.error().message);
+    }
+    return std::move(*opened);
+}
+
 void executor::build_task() {
     const computation_entry& me = _topology.computations[_position];
     const auto& layout = _plan.computations[_position];
@@ -199,8 +222,8 @@ void executor::build_task() {
                              runtime::published_streams({.name = me.name, .outputs = me.outputs}),
                              std::move(channels), watermarks, times.watermark_delay, _counters);
     _task = std::make_unique<runtime::instance_task>(
-        *_settings, std::move(_user), std::make_unique<state::memory_state_store>(),
-        std::move(output), runtime::watermark_tracker(layout.upstreams, times.idle), _counters);
+        *_settings, std::move(_user), open_store(me), std::move(output),
+        runtime::watermark_tracker(layout.upstreams, times.idle), _counters);
 }
 
 void executor::stop() {

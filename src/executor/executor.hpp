@@ -48,6 +48,9 @@ struct executor_options {
     int admin_port = 0;           // 0: any free port
     std::string admin_port_file;  // written with the admin port once it listens; may be empty
     std::string admin_token;      // required by every admin request; must not be empty
+    // Where the instance keeps its durable state (at_least_once and
+    // exactly_once; RocksDB). Required in those modes; unused in at_most_once.
+    std::string state_dir;
     // Records per outgoing batch. Default 512.
     std::size_t batch_records = 512;
     // Credit granted to each upstream channel, in bytes. Default 4 MiB.
@@ -72,6 +75,7 @@ public:
 
 private:
     void build_task();
+    [[nodiscard]] std::unique_ptr<state::state_store> open_store(const computation_entry& me) const;
     int run_instance();
     [[nodiscard]] std::unique_ptr<computation> make_sdk_computation(
         const computation_entry& me) const;

@@ -72,7 +72,28 @@ void instance_task::dead_letter(const failed_input& input, std::string_view erro
     }
 }
 
+void instance_task::forget(const due_timer& due) {
+    const auto group = key_group_of(due.key, _settings.max_key_groups);
+    if (const auto erased = _store->erase_timer(group, due.key, due.tag, due.domain); !erased) {
+        throw std::runtime_error("timer '" + due.tag +
+                                 "' could not be erased: " + erased.error().message);
+    }
+}
+
+void instance_task::commit() {
+    if (const auto committed = _store->commit(); !committed) {
+        throw std::runtime_error(fmt::format("{}[{}]: state commit failed: {}",
+                                             _settings.computation, _settings.index,
+                                             committed.error().message));
+    }
+}
+
 init_outcome instance_task::init() {
+    const auto reloaded = _store->scan_timers(
+        [&](const state::stored_timer& t) { _timers.set(t.key, t.tag, t.time, t.domain); });
+    if (!reloaded) {
+        throw std::runtime_error("timers could not be reloaded: " + reloaded.error().message);
+    }
     _context.bind({}, 0, no_key_group);
     if (_batched != nullptr) {
         try {
@@ -84,12 +105,14 @@ init_outcome instance_task::init() {
             _failed = true;
             return init_outcome::failed;
         }
+        commit();
         return init_outcome::ready;
     }
     if (!guarded("init", no_input, [&] { _user->init(_context); })) {
         _failed = true;
         return init_outcome::failed;
     }
+    commit();
     return init_outcome::ready;
 }
 
@@ -127,6 +150,7 @@ void instance_task::process(const record_batch& batch) {
         fire_event_timers();
         update_output_watermark();
     }
+    commit();
 }
 
 poll_status instance_task::poll() {
@@ -136,13 +160,13 @@ poll_status instance_task::poll() {
     _output.refresh();
     _context.bind({}, _settings.clock->now(), no_key_group);
     poll_status status = poll_status::idle;
-    if (!guarded("poll", no_input, [&] { status = _source->poll(_context); })) {
-        return poll_status::finished;
-    }
-    return status;
+    const bool polled = guarded("poll", no_input, [&] { status = _source->poll(_context); });
+    commit();
+    return polled ? status : poll_status::finished;
 }
 
 void instance_task::fire(const due_timer& due) {
+    forget(due);
     instance_counters::add(_counters.timers_fired, 1);
     if (_failed) {
         instance_counters::add(_counters.dead_letters, 1);
@@ -167,6 +191,7 @@ void instance_task::fire_processing_timers() {
         _context.set_watermark(_inputs.input_watermark());
         fire_event_timers();
         update_output_watermark();
+        commit();
     }
     const auto next = _timers.next_due(time_domain::processing_time);
     if (!next) {
@@ -178,6 +203,7 @@ void instance_task::fire_processing_timers() {
     }
     _output.refresh();
     fire_due(time_domain::processing_time, now);
+    commit();
 }
 
 void instance_task::fire_event_timers() {
@@ -194,6 +220,7 @@ void instance_task::fire_due(time_domain domain, time_micros now) {
     for (;;) {
         _due.clear();
         while (auto due = _timers.pop_due(domain, now)) {
+            forget(*due);
             _due.push_back(std::move(*due));
         }
         if (_due.empty()) {
@@ -231,6 +258,7 @@ void instance_task::set_upstreams(const std::vector<instance_id>& upstreams) {
         _context.set_watermark(_inputs.input_watermark());
         fire_event_timers();
         update_output_watermark();
+        commit();
     }
 }
 
@@ -249,6 +277,7 @@ void instance_task::finish() {
     _context.set_watermark(max_time);
     fire_due(time_domain::event_time, max_time);
     _timers.clear(time_domain::processing_time);
+    commit();
     _output.channels().finish();
 }
 

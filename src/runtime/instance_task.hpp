@@ -43,8 +43,10 @@ public:
                   std::unique_ptr<state::state_store> store, producer output,
                   watermark_tracker inputs, instance_counters& counters);
 
-    // Runs the computation's init. A failed instance keeps draining its
-    // input (dead-lettering it) so that its producers never block on it.
+    // Runs the computation's init, after reloading the timers a durable
+    // store kept from an earlier run of this instance. A failed instance
+    // keeps draining its input (dead-lettering it) so that its producers
+    // never block on it.
     init_outcome init();
 
     // Processes one input batch, then its watermark and end-of-stream marker;
@@ -83,6 +85,12 @@ private:
     // callbacks set due by then: one at a time, or in runs for a batched computation.
     void fire_due(time_domain domain, time_micros now);
     void count(const batch_outcome& outcome);
+    // A fired timer leaves the durable store too.
+    void forget(const due_timer& due);
+    // Makes this unit of work's state and timers durable (a no-op for the
+    // in-memory store). A store that cannot commit ends the instance: the
+    // exception reaches the driver.
+    void commit();
     void dead_letter(const failed_input& input, std::string_view error, std::uint32_t attempts);
     void update_output_watermark();
 

@@ -37,6 +37,12 @@ void task_context::report_produce_error(error<runtime_errc> failure) {
 
 void task_context::set_timer(std::string_view key, time_micros time, time_domain domain,
                              std::string_view tag) {
+    // A durable store keeps the timer with the state it belongs to.
+    const auto group = key == _key ? current_group() : key_group_of(key, _settings.max_key_groups);
+    if (const auto stored = _store.put_timer(group, key, tag, domain, time); !stored) {
+        throw std::runtime_error("timer '" + std::string(tag) +
+                                 "' could not be stored: " + stored.error().message);
+    }
     _timers.set(key, tag, time, domain);
 }
 

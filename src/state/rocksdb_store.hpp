@@ -91,16 +91,6 @@ struct channel_key {
     auto operator<=>(const channel_key&) const = default;
 };
 
-// One persisted timer, as seen by `scan_timers`. The views are valid during
-// the visit.
-struct stored_timer {
-    key_group group;
-    std::string_view key;
-    std::string_view tag;
-    time_domain domain = time_domain::processing_time;
-    time_micros time = 0;
-};
-
 class rocksdb_store final : public state_store {
 public:
     // Opens (or creates) the database in `dir`. Errors name `dir` and what failed.
@@ -137,15 +127,15 @@ public:
     // replaces its time; erasing an absent one is not an error.
     [[nodiscard]] state_result<void> put_timer(key_group group, std::string_view key,
                                                std::string_view tag, time_domain domain,
-                                               time_micros time);
+                                               time_micros time) override;
     [[nodiscard]] state_result<void> erase_timer(key_group group, std::string_view key,
-                                                 std::string_view tag, time_domain domain);
+                                                 std::string_view tag, time_domain domain) override;
     // Visits the timers of the key groups in `range` (all of them without a
     // range), in key group order, not time order.
     [[nodiscard]] state_result<void> scan_timers(
         key_group_range range, const std::function<void(const stored_timer&)>& visit);
     [[nodiscard]] state_result<void> scan_timers(
-        const std::function<void(const stored_timer&)>& visit);
+        const std::function<void(const stored_timer&)>& visit) override;
     [[nodiscard]] state_result<void> erase_timer_range(key_group_range range);
 
     // The outbox of the channel to `channel.peer` (the receiver). Frames are

@@ -11,6 +11,7 @@
 
 #include "base/error.hpp"
 #include "base/strong_id.hpp"
+#include <eddy/context.hpp>
 
 #include <functional>
 #include <optional>
@@ -42,6 +43,16 @@ struct state_entry {
     std::string_view value;
 };
 
+// One persisted timer, as seen by `scan_timers`. The views are valid during
+// the visit.
+struct stored_timer {
+    key_group group;
+    std::string_view key;
+    std::string_view tag;
+    time_domain domain = time_domain::processing_time;
+    time_micros time = 0;
+};
+
 class state_store {
 public:
     virtual ~state_store() = default;
@@ -61,6 +72,28 @@ public:
         key_group_range range, const std::function<void(const state_entry&)>& visit) = 0;
     // Drops every entry whose key group lies in `range` (after it was handed over).
     [[nodiscard]] virtual state_result<void> erase_range(key_group_range range) = 0;
+
+    // Timers, identified by (group, key, tag, domain), for a durable store to
+    // persist with the state so that they outlive a crash (the RocksDB store).
+    // The in-memory store keeps none: the timer service holds them, and they
+    // die with the instance like the state. Setting one again replaces it.
+    [[nodiscard]] virtual state_result<void> put_timer(key_group group, std::string_view key,
+                                                       std::string_view tag, time_domain domain,
+                                                       time_micros time) {
+        (void)group, (void)key, (void)tag, (void)domain, (void)time;
+        return {};
+    }
+    [[nodiscard]] virtual state_result<void> erase_timer(key_group group, std::string_view key,
+                                                         std::string_view tag, time_domain domain) {
+        (void)group, (void)key, (void)tag, (void)domain;
+        return {};
+    }
+    // Visits every persisted timer (none for the in-memory store).
+    [[nodiscard]] virtual state_result<void> scan_timers(
+        const std::function<void(const stored_timer&)>& visit) {
+        (void)visit;
+        return {};
+    }
 
     // Makes every write since the last commit durable as one unit. The
     // in-memory store has nothing to do; the RocksDB store writes its batch.

@@ -133,7 +133,9 @@ void local_cluster::launch(instance& which, std::chrono::milliseconds timeout) {
                  "--admin-port-file",
                  port_file.string(),
                  "--admin-token-file",
-                 (_dir / "admin.token").string()};
+                 (_dir / "admin.token").string(),
+                 "--state-dir",
+                 (_dir / "state" / stem).string()};
     opts.args.insert(opts.args.end(), which.extra_args.begin(), which.extra_args.end());
     opts.stdout_path = _dir / (stem + ".out");
     opts.stderr_path = _dir / (stem + ".log");
