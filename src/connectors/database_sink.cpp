@@ -289,8 +289,10 @@ runtime::batch_outcome database_sink::process_batch(runtime::task_context& ctx,
             ++outcome.dead_letters;
             continue;
         }
-        _rows.ids.push_back(
-            fmt::format("{}-{}-{}", batch.sender.value(), batch.sequence.value(), i));
+        // A sequence number counts batches on one channel (sender → this
+        // instance), so the channel's receiving end is part of the id too.
+        _rows.ids.push_back(fmt::format("{}-{}-{}-{}", batch.sender.value(), ctx.instance_index(),
+                                        batch.sequence.value(), i));
         for (auto& value : *row) {
             _rows.values.push_back(std::move(value));
         }

@@ -4,7 +4,8 @@
 // stream → a table. One input batch is one database transaction: its records
 // are mapped to rows (key and value as columns, or fields of a JSON value as
 // columns) and written with one multi-row, parameterised upsert keyed by a
-// deterministic record id, "<sender instance>-<sequence>-<index in batch>",
+// deterministic record id, "<sender instance>-<receiving instance
+// index>-<sequence>-<index in batch>" (a sequence counts one channel's batches),
 // so that a batch written again (after a lost connection, or replayed by the
 // runtime) updates the same rows instead of adding new ones.
 //
