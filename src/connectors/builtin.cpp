@@ -2,6 +2,8 @@
 
 #include "file_sink.hpp"
 #include "generator.hpp"
+#include "mysql_sink.hpp"
+#include "postgres_sink.hpp"
 #include "stdout_sink.hpp"
 
 #include <fmt/format.h>
@@ -65,10 +67,12 @@ std::unique_ptr<computation> make_file(const option_map& config) {
 }
 
 // Sorted by name.
-const std::array<builtin, 3>& registry() {
-    static const std::array<builtin, 3> all = {{
+const std::array<builtin, 5>& registry() {
+    static const std::array<builtin, 5> all = {{
         {"file", make_file},
         {"generator", make_generator},
+        {"mysql-sink", make_mysql_sink},
+        {"postgres-sink", make_postgres_sink},
         {"stdout", make_stdout},
     }};
     return all;

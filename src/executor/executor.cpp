@@ -89,7 +89,12 @@ void executor::start() {
     if (!me.command.empty() || me.attach) {
         _user = make_sdk_computation(me);
     } else if (!me.builtin.empty()) {
-        auto made = connectors::make_builtin(me.builtin, me.config);
+        // A built-in takes its computation name from the topology unless the
+        // config names it: what it derives from its name (its dead-letter
+        // stream) must be the runtime's.
+        auto config = me.config;
+        config.emplace("name", me.name);
+        auto made = connectors::make_builtin(me.builtin, config);
         if (!made) {
             throw std::runtime_error("computation '" + me.name + "': " + made.error().message);
         }

@@ -60,7 +60,37 @@ private:
     std::string _output;
 };
 
+// Turns each record into a JSON object {"k": key, "v": value, "n": size of
+// value} on the stream configured as `output`, except that a key ending in
+// 3 gives a value that is not JSON and a key ending in 5 an object without
+// "v": inputs for the database sinks' JSON mapping and their dead letters.
+// The rule is spelled out again in database_sink_test.cpp.
+class json_maker final : public eddy::computation {
+public:
+    eddy::metadata metadata() const override { return {.name = "json_maker"}; }
+    void init(eddy::context& ctx) override {
+        _output = std::string(ctx.config("output").value_or("out"));
+    }
+    void process_record(eddy::context& ctx, const eddy::record& r) override {
+        // Keys and values of the `random` generator need no JSON escaping.
+        std::string value;
+        if (r.key.ends_with('3')) {
+            value = "not json: " + std::string(r.value);
+        } else if (r.key.ends_with('5')) {
+            value = "{\"k\": \"" + std::string(r.key) + "\"}";
+        } else {
+            value = "{\"k\": \"" + std::string(r.key) + "\", \"v\": \"" + std::string(r.value) +
+                    "\", \"n\": " + std::to_string(r.value.size()) + "}";
+        }
+        ctx.produce(_output, r.key, value, r.time);
+    }
+
+private:
+    std::string _output;
+};
+
 }  // namespace
 
+EDDY_EXPORT_COMPUTATION(json_maker)
 EDDY_EXPORT_COMPUTATION(slow_sink)
 EDDY_EXPORT_COMPUTATION(passthrough)

@@ -1,0 +1,306 @@
+// postgres-sink and mysql-sink against real servers (started here, in a
+// temporary directory, on free ports) and real executors: a seeded, bounded
+// generator → the sink → a table whose rows must be exactly the generator's
+// records (computed independently by running the generator directly); the
+// JSON-field mapping with records that do not fit going to the sink's dead
+// letters; and a database stopped in the middle of a run and started again,
+// after which the table must still hold every record exactly once.
+
+#include "connectors/builtin.hpp"
+#include "connectors/testing/recording_context.hpp"
+#include "support/database_servers.hpp"
+#include "support/local_cluster.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+namespace eddy::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Both servers, started once for the suite (initdb takes ~3 s).
+struct servers {
+    temp_dir dir{"eddy-db"};
+    postgres_server postgres{dir / "pg"};
+    mariadb_server mariadb{dir / "mariadb"};
+};
+servers* shared = nullptr;
+
+// What a test needs of one database: the sink's name and connection options,
+// its client, and stopping and starting the server.
+struct database {
+    std::string builtin;
+    std::map<std::string, std::string> connection;
+    std::function<std::string(const std::string&)> query;
+    std::function<void()> stop;
+    std::function<void()> start;
+    char quote = '"';  // of identifiers in `query`
+    [[nodiscard]] std::string select(std::initializer_list<std::string_view> columns,
+                                     std::string_view table) const {
+        std::string sql = "SELECT ";
+        for (auto c : columns) {
+            sql += (sql.size() > 7 ? ", " : "") + (quote + std::string(c) + quote);
+        }
+        return sql + " FROM " + std::string(table);
+    }
+};
+
+enum class which { postgres, mariadb };
+
+database target(which w) {
+    if (w == which::postgres) {
+        auto& pg = shared->postgres;
+        return {.builtin = "postgres-sink",
+                .connection = {{"connection", pg.conninfo()}},
+                .query = [&pg](const std::string& sql) { return pg.query(sql); },
+                .stop = [&pg] { pg.stop(); },
+                .start = [&pg] { pg.start(); }};
+    }
+    auto& my = shared->mariadb;
+    return {.builtin = "mysql-sink",
+            .connection = {{"host", "127.0.0.1"},
+                           {"port", std::to_string(my.port())},
+                           {"user", "root"},
+                           {"database", "eddy"}},
+            .query = [&my](const std::string& sql) { return my.query(sql); },
+            .stop = [&my] { my.stop(); },
+            .start = [&my] { my.start(); },
+            .quote = '`'};
+}
+
+using row = std::vector<std::string>;
+
+// The records `instances` generators with `options` make, as (key, value) rows.
+std::multiset<row> generated(const connectors::option_map& options, std::uint32_t instances) {
+    std::multiset<row> rows;
+    for (std::uint32_t index = 0; index < instances; ++index) {
+        connectors::testing::recording_context ctx(
+            connectors::testing::recording_context::config_map(options.begin(), options.end()),
+            index, instances);
+        auto made = connectors::make_builtin("generator", options);
+        if (!made) {
+            throw std::runtime_error(made.error().message);
+        }
+        auto& gen = dynamic_cast<eddy::source&>(**made);
+        gen.init(ctx);
+        while (gen.poll(ctx) != poll_status::finished) {
+        }
+        for (const auto& r : ctx.produced()) {
+            rows.insert({r.key, r.value});
+        }
+    }
+    return rows;
+}
+
+std::vector<row> parse_rows(const std::string& text) {
+    std::vector<row> rows;
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        row fields;
+        std::size_t start = 0;
+        while (true) {
+            const auto tab = line.find('\t', start);
+            fields.push_back(line.substr(start, tab - start));
+            if (tab == std::string::npos) {
+                break;
+            }
+            start = tab + 1;
+        }
+        rows.push_back(std::move(fields));
+    }
+    return rows;
+}
+
+// The table's rows without their ids, after checking that every id is
+// distinct and of the form <sender>-<receiver index>-<sequence>-<index>.
+std::multiset<row> table_rows(const database& db, const std::string& select) {
+    static const std::regex id_form("[0-9]+-[0-9]+-[0-9]+-[0-9]+");
+    std::multiset<row> rows;
+    std::set<std::string> ids;
+    for (auto& r : parse_rows(db.query(select))) {
+        EXPECT_TRUE(std::regex_match(r.at(0), id_form)) << r.at(0);
+        EXPECT_TRUE(ids.insert(r.at(0)).second) << "id " << r.at(0) << " twice";
+        rows.emplace(r.begin() + 1, r.end());
+    }
+    return rows;
+}
+
+connectors::option_map generator_options(const std::string& count, const std::string& seed) {
+    return {{"stream", "records"}, {"kind", "random"}, {"count", count},
+            {"seed", seed},        {"keys", "500"},    {"value_size", "16"}};
+}
+
+std::map<std::string, std::string> sink_config(const database& db,
+                                               std::map<std::string, std::string> more) {
+    auto config = db.connection;
+    config.merge(more);
+    return config;
+}
+
+class database_sink : public ::testing::TestWithParam<which> {
+public:
+    static void SetUpTestSuite() { shared = new servers(); }
+    static void TearDownTestSuite() {
+        delete shared;
+        shared = nullptr;
+    }
+};
+
+TEST_P(database_sink, round_trip_has_exactly_the_generated_rows) {
+    const auto db = target(GetParam());
+    temp_dir dir("eddy-db-roundtrip");
+    local_cluster cluster(dir.path(), link::unix_socket);
+    const auto gen = generator_options("3000", "17");
+    cluster.add({.name = "gen",
+                 .builtin = "generator",
+                 .instances = 2,
+                 .outputs = {"records"},
+                 .config = {gen.begin(), gen.end()}});
+    cluster.add(
+        {.name = "sink",
+         .builtin = db.builtin,
+         .instances = 2,
+         .inputs = {{"records", "shuffle"}},
+         .config = sink_config(
+             db, {{"stream", "records"}, {"table", "round_trip"}, {"create_table", "true"}})});
+    cluster.start();
+    ASSERT_TRUE(cluster.wait_exit_all(30s)) << cluster.logs();
+
+    const auto expected = generated(gen, 2);
+    ASSERT_EQ(expected.size(), 6000U);
+    const auto rows = table_rows(db, db.select({"eddy_id", "key", "value"}, "round_trip"));
+    EXPECT_EQ(rows.size(), expected.size());
+    EXPECT_TRUE(rows == expected) << "the table's rows differ from the generated records";
+}
+
+TEST_P(database_sink, json_fields_map_to_columns_and_misfits_are_dead_lettered) {
+    const auto db = target(GetParam());
+    temp_dir dir("eddy-db-json");
+    local_cluster cluster(dir.path(), link::unix_socket);
+    const auto gen = generator_options("1000", "5");
+    const auto dead = (dir / "dead.txt").string();
+    cluster.add({.name = "gen",
+                 .builtin = "generator",
+                 .outputs = {"records"},
+                 .config = {gen.begin(), gen.end()}});
+    cluster.add({.name = "json",
+                 .library = EDDY_TEST_COMPUTATIONS,
+                 .class_name = "json_maker",
+                 .inputs = {{"records", "shuffle"}},
+                 .outputs = {"docs"},
+                 .config = {{"output", "docs"}}});
+    cluster.add({.name = "sink",
+                 .builtin = db.builtin,
+                 .inputs = {{"docs", "shuffle"}},
+                 .config = sink_config(db, {{"stream", "docs"},
+                                            {"table", "json_docs"},
+                                            {"id_column", "rid"},
+                                            {"columns", "name=k,payload=v,size=n"},
+                                            {"create_table", "true"}})});
+    cluster.add({.name = "dead",
+                 .builtin = "file",
+                 .inputs = {{"sink.dead_letters", "shuffle"}},
+                 .config = {{"stream", "sink.dead_letters"}, {"path", dead}, {"format", "value"}}});
+    cluster.start();
+    ASSERT_TRUE(cluster.wait_exit_all(30s)) << cluster.logs();
+
+    // The rule of json_maker (tests/integration/test_computations.cpp).
+    std::multiset<row> expected;
+    std::size_t not_json = 0;
+    std::size_t missing = 0;
+    for (const auto& r : generated(gen, 1)) {
+        if (r[0].ends_with('3')) {
+            ++not_json;
+        } else if (r[0].ends_with('5')) {
+            ++missing;
+        } else {
+            expected.insert({r[0], r[1], std::to_string(r[1].size())});
+        }
+    }
+    ASSERT_GT(not_json, 0U);
+    ASSERT_GT(missing, 0U);
+    EXPECT_TRUE(table_rows(db, db.select({"rid", "name", "payload", "size"}, "json_docs")) ==
+                expected);
+
+    std::size_t seen_not_json = 0;
+    std::size_t seen_missing = 0;
+    std::istringstream lines(read_file(dead));
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.find(R"("error":"the value is not JSON")") != std::string::npos) {
+            ++seen_not_json;
+        } else if (line.find(R"("error":"field 'v' is missing from the value")") !=
+                   std::string::npos) {
+            ++seen_missing;
+        } else {
+            ADD_FAILURE() << "unexpected dead letter: " << line;
+        }
+        EXPECT_NE(line.find(R"("computation":"sink")"), std::string::npos) << line;
+    }
+    EXPECT_EQ(seen_not_json, not_json);
+    EXPECT_EQ(seen_missing, missing);
+}
+
+TEST_P(database_sink, a_database_stopped_mid_run_loses_and_doubles_nothing) {
+    const auto db = target(GetParam());
+    temp_dir dir("eddy-db-restart");
+    local_cluster cluster(dir.path(), link::unix_socket);
+    auto gen = generator_options("4000", "23");
+    gen["rate"] = "2000";
+    cluster.add({.name = "gen",
+                 .builtin = "generator",
+                 .instances = 2,
+                 .outputs = {"records"},
+                 .config = {gen.begin(), gen.end()}});
+    cluster.add({.name = "sink",
+                 .builtin = db.builtin,
+                 .inputs = {{"records", "shuffle"}},
+                 .config = sink_config(db, {{"stream", "records"},
+                                            {"table", "restarted"},
+                                            {"create_table", "true"},
+                                            {"retry_initial_ms", "50"},
+                                            {"retry_max_ms", "400"},
+                                            {"error_after_attempts", "3"}})});
+    cluster.start();
+    auto count = [&] {
+        try {
+            return std::stoul(db.query("SELECT COUNT(*) FROM restarted"));
+        } catch (const std::exception&) {
+            return 0UL;
+        }
+    };
+    ASSERT_TRUE(wait_until([&] { return count() >= 1000; }, 20s)) << cluster.logs();
+    db.stop();
+    // The sink notices, keeps retrying, and says so at error level.
+    ASSERT_TRUE(
+        wait_until([&] { return cluster.logs().find("still failing") != std::string::npos; }, 20s))
+        << cluster.logs();
+    db.start();
+    ASSERT_TRUE(cluster.wait_exit_all(40s)) << cluster.logs();
+    EXPECT_NE(cluster.logs().find("succeeded after"), std::string::npos) << cluster.logs();
+
+    gen.erase("rate");  // the records do not depend on it
+    const auto expected = generated(gen, 2);
+    const auto rows = table_rows(db, db.select({"eddy_id", "key", "value"}, "restarted"));
+    EXPECT_EQ(rows.size(), expected.size());
+    EXPECT_TRUE(rows == expected) << "the table's rows differ from the generated records";
+}
+
+INSTANTIATE_TEST_SUITE_P(databases, database_sink,
+                         ::testing::Values(which::postgres, which::mariadb), [](const auto& info) {
+                             return info.param == which::postgres ? "postgres" : "mariadb";
+                         });
+
+}  // namespace
+}  // namespace eddy::testing
