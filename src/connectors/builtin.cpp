@@ -2,6 +2,7 @@
 
 #include "file_sink.hpp"
 #include "generator.hpp"
+#include "kafka_sink.hpp"
 #include "stdout_sink.hpp"
 
 #include <fmt/format.h>
@@ -64,11 +65,20 @@ std::unique_ptr<computation> make_file(const option_map& config) {
     return std::make_unique<file_sink>(std::move(o));
 }
 
+std::unique_ptr<computation> make_kafka_sink_builtin(const option_map& config) {
+    reject_unknown_options(config, "kafka-sink", kafka_sink_option_names());
+    kafka_sink_options o;
+    o.name = option_reader::of(config, o.name).text("name").value_or(o.name);
+    const auto owner = o.name;
+    return make_kafka_sink(read_kafka_sink_options(option_reader::of(config, owner), std::move(o)));
+}
+
 // Sorted by name.
-const std::array<builtin, 3>& registry() {
-    static const std::array<builtin, 3> all = {{
+const std::array<builtin, 4>& registry() {
+    static const std::array<builtin, 4> all = {{
         {"file", make_file},
         {"generator", make_generator},
+        {"kafka-sink", make_kafka_sink_builtin},
         {"stdout", make_stdout},
     }};
     return all;

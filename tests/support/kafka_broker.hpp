@@ -8,11 +8,15 @@
 //     eddy::testing::kafka_broker broker(dir.path(), {.topics = {{"in", 4}}});
 //     cluster.add({... .config = {{"brokers", broker.bootstrap()}, ...}});
 //
+// `produce_messages` and `consume_messages` write and read a topic with
+// librdkafka directly, independently of eddy's connectors.
+//
 // Threading: one test thread.
 
 #include "support/process.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -20,6 +24,15 @@
 #include <vector>
 
 namespace eddy::testing {
+
+// One Kafka message as the test helpers below write and read it.
+struct kafka_message {
+    std::string key;
+    std::string value;
+    std::int64_t timestamp_ms = 0;
+    std::int32_t partition = -1;                               // -1: the partitioner's choice
+    std::vector<std::pair<std::string, std::string>> headers;  // read back in order
+};
 
 struct kafka_broker_options {
     int brokers = 1;
@@ -48,5 +61,17 @@ private:
     std::unique_ptr<child_process> _process;
     std::string _bootstrap;
 };
+
+// Writes `messages` to `topic` through a plain librdkafka producer and waits
+// for every delivery. Throws std::runtime_error on any failure.
+void produce_messages(const std::string& bootstrap, const std::string& topic,
+                      const std::vector<kafka_message>& messages,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+// Reads `topic` from the beginning of every partition (no consumer group)
+// until `count` messages arrived or `timeout` passed; returns what arrived.
+[[nodiscard]] std::vector<kafka_message> consume_messages(
+    const std::string& bootstrap, const std::string& topic, std::size_t count,
+    std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 }  // namespace eddy::testing
