@@ -3,6 +3,7 @@
 #include "file_sink.hpp"
 #include "generator.hpp"
 #include "kafka_sink.hpp"
+#include "kafka_source.hpp"
 #include "stdout_sink.hpp"
 
 #include <fmt/format.h>
@@ -73,12 +74,22 @@ std::unique_ptr<computation> make_kafka_sink_builtin(const option_map& config) {
     return make_kafka_sink(read_kafka_sink_options(option_reader::of(config, owner), std::move(o)));
 }
 
+std::unique_ptr<computation> make_kafka_source_builtin(const option_map& config) {
+    reject_unknown_options(config, "kafka-source", kafka_source_option_names());
+    kafka_source_options o;
+    o.name = option_reader::of(config, o.name).text("name").value_or(o.name);
+    const auto owner = o.name;
+    return make_kafka_source(
+        read_kafka_source_options(option_reader::of(config, owner), std::move(o)));
+}
+
 // Sorted by name.
-const std::array<builtin, 4>& registry() {
-    static const std::array<builtin, 4> all = {{
+const std::array<builtin, 5>& registry() {
+    static const std::array<builtin, 5> all = {{
         {"file", make_file},
         {"generator", make_generator},
         {"kafka-sink", make_kafka_sink_builtin},
+        {"kafka-source", make_kafka_source_builtin},
         {"stdout", make_stdout},
     }};
     return all;

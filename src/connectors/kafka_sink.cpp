@@ -62,7 +62,7 @@ void on_delivery(rd_kafka_t* handle, const rd_kafka_message_t* message, void* op
 class kafka_sink final : public runtime::batched_computation {
 public:
     explicit kafka_sink(kafka_sink_options options)
-        : _options(std::move(options)), _dead_letters(runtime::dead_letter_stream(_options.name)) {}
+        : _options(std::move(options)), _computation(_options.name) {}
 
     ~kafka_sink() override {
         if (!_producer) {
@@ -74,13 +74,13 @@ public:
             eddy::log().error(
                 "{}: {} message(s) to topic '{}' not delivered at shutdown "
                 "(flush_timeout_ms {}): {}",
-                _options.name, rd_kafka_outq_len(_producer.get()), _options.topic,
+                _computation, rd_kafka_outq_len(_producer.get()), _options.topic,
                 _options.flush_timeout_ms, rd_kafka_err2str(flushed));
         }
         // Failures reported during the flush can no longer be dead-lettered.
         for (const auto& failed : _events.failed) {
             eddy::log().error("{}: delivery to topic '{}' failed at shutdown, record lost: {}",
-                              _options.name, _options.topic, failed.error);
+                              _computation, _options.topic, failed.error);
         }
     }
 
@@ -111,6 +111,7 @@ public:
 
     [[nodiscard]] runtime::batch_outcome process_batch(
         runtime::task_context& ctx, const runtime::record_batch& batch) override {
+        learn_name(ctx);
         runtime::batch_outcome outcome;
         std::string id;
         for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -125,6 +126,7 @@ public:
 
     [[nodiscard]] runtime::batch_outcome process_timers(
         runtime::task_context& ctx, std::span<const runtime::due_timer> due) override {
+        learn_name(ctx);
         runtime::batch_outcome outcome;
         for (const auto& timer : due) {
             if (timer.tag == poll_tag) {
@@ -137,6 +139,15 @@ public:
     }
 
 private:
+    // The name the topology gives this computation (a manifest's, which
+    // `_options.name` need not be): dead letters must go to its stream.
+    void learn_name(const runtime::task_context& ctx) {
+        if (_dead_letters.empty()) {
+            _computation = ctx.computation();
+            _dead_letters = runtime::dead_letter_stream(_computation);
+        }
+    }
+
     void send(runtime::task_context& ctx, const record& r, std::string_view id,
               runtime::batch_outcome& outcome) {
         for (;;) {
@@ -174,22 +185,20 @@ private:
     void serve(runtime::task_context& ctx, int wait_ms, runtime::batch_outcome& outcome) {
         rd_kafka_poll(_producer.get(), wait_ms);
         for (const auto& line : _events.drain()) {
-            ctx.log(log_level::error,
-                    fmt::format("{}: Kafka producer for topic '{}' at brokers {}: {}",
-                                _options.name, _options.topic, _options.brokers, line));
+            ctx.log(log_level::error, fmt::format("Kafka producer for topic '{}' at brokers {}: {}",
+                                                  _options.topic, _options.brokers, line));
         }
         if (_events.fatal) {
             throw std::runtime_error(
-                fmt::format("{}: the Kafka producer failed fatally; restarting", _options.name));
+                fmt::format("{}: the Kafka producer failed fatally; restarting", _computation));
         }
         for (const auto& failed : _events.failed) {
             ++outcome.failures;
             ++outcome.dead_letters;
             ++_failed_deliveries;
-            ctx.log(log_level::error,
-                    fmt::format("{}: delivery to topic '{}' failed after retries, "
-                                "record dead-lettered: {}",
-                                _options.name, _options.topic, failed.error));
+            ctx.log(log_level::error, fmt::format("delivery to topic '{}' failed after retries, "
+                                                  "record dead-lettered: {}",
+                                                  _options.topic, failed.error));
             runtime::failed_input input{.what = runtime::failed_input::kind::record,
                                         .stream = _options.stream,
                                         .tag = {},
@@ -198,7 +207,7 @@ private:
                                         .time = failed.time};
             ctx.bind(failed.key, failed.time, runtime::no_key_group);
             ctx.produce(_dead_letters, failed.key,
-                        runtime::dead_letter_value(_options.name, input, failed.error, 1),
+                        runtime::dead_letter_value(_computation, input, failed.error, 1),
                         failed.time);
         }
         _events.failed.clear();
@@ -214,7 +223,8 @@ private:
     }
 
     kafka_sink_options _options;
-    std::string _dead_letters;
+    std::string _computation;
+    std::string _dead_letters;  // set by the first batch or timer run
     // Declared before the producer: its callbacks write here until it is destroyed.
     sink_events _events;
     detail::kafka_handle _producer;

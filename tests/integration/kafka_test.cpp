@@ -63,8 +63,7 @@ std::multiset<record_tuple> as_tuples(const std::vector<kafka_message>& messages
 }
 
 // Lines "key value time" of a file sink; keys and values here need no escaping.
-[[maybe_unused]] std::multiset<record_tuple> read_key_value_time(
-    const std::filesystem::path& path) {
+std::multiset<record_tuple> read_key_value_time(const std::filesystem::path& path) {
     std::multiset<record_tuple> out;
     std::istringstream lines(read_file(path));
     std::string key;
@@ -76,13 +75,13 @@ std::multiset<record_tuple> as_tuples(const std::vector<kafka_message>& messages
     return out;
 }
 
-[[maybe_unused]] std::size_t line_count(const std::filesystem::path& path) {
+std::size_t line_count(const std::filesystem::path& path) {
     const auto text = read_file(path);
     return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 // Seeded messages spread over `partitions` by index, timestamps in ms.
-[[maybe_unused]] std::vector<kafka_message> seeded_messages(std::size_t n, int partitions) {
+std::vector<kafka_message> seeded_messages(std::size_t n, int partitions) {
     std::vector<kafka_message> out;
     for (std::size_t i = 0; i < n; ++i) {
         out.push_back({.key = "k" + std::to_string(i % 37),
@@ -124,6 +123,92 @@ TEST(kafka, generator_to_kafka_sink_writes_every_record_with_its_id) {
         ids.insert(m.headers[0].second);
     }
     EXPECT_EQ(ids.size(), generated_count) << "record ids are not unique";
+}
+
+constexpr std::size_t seeded_count = 600;
+
+TEST(kafka, kafka_source_instances_share_the_partitions_and_read_every_record_once) {
+    temp_dir dir("eddy-kafka-source");
+    kafka_broker broker(dir.path(), {.topics = {{"in", 4}}});
+    const auto messages = seeded_messages(seeded_count, 4);
+    produce_messages(broker.bootstrap(), "in", messages);
+
+    const auto output = dir / "records.txt";
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add({.name = "from-kafka",
+                 .builtin = "kafka-source",
+                 .instances = 2,
+                 .outputs = {"records"},
+                 .config = {{"stream", "records"},
+                            {"brokers", broker.bootstrap()},
+                            {"topics", "in"},
+                            {"group", "readers"}}});
+    cluster.add({.name = "sink",
+                 .builtin = "file",
+                 .inputs = {{"records", "shuffle"}},
+                 .config = {{"stream", "records"},
+                            {"path", output.string()},
+                            {"format", "key value time"},
+                            {"flush_interval_ms", "20"}}});
+    cluster.start();
+    ASSERT_TRUE(wait_until([&] { return line_count(output) >= seeded_count; }, 20s))
+        << line_count(output) << " lines\n"
+        << cluster.logs();
+    EXPECT_EQ(read_key_value_time(output), as_tuples(messages));
+    // Both instances read: 2 partitions each.
+    const auto logs = cluster.logs();
+    EXPECT_NE(logs.find("from-kafka[0]: reading 2 partition(s) of in"), std::string::npos) << logs;
+    EXPECT_NE(logs.find("from-kafka[1]: reading 2 partition(s) of in"), std::string::npos) << logs;
+}
+
+TEST(kafka, kafka_source_to_kafka_sink_round_trip) {
+    temp_dir dir("eddy-kafka-round-trip");
+    kafka_broker broker(dir.path(), {.brokers = 2, .topics = {{"in", 4}, {"out", 2}}});
+    const auto messages = seeded_messages(seeded_count, 4);
+    produce_messages(broker.bootstrap(), "in", messages);
+
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add({.name = "from-kafka",
+                 .builtin = "kafka-source",
+                 .instances = 2,
+                 .outputs = {"records"},
+                 .config = {{"stream", "records"},
+                            {"brokers", broker.bootstrap()},
+                            {"topics", "in"},
+                            {"group", "round-trip"},
+                            {"start", "earliest"}}});
+    cluster.add(
+        {.name = "to-kafka",
+         .builtin = "kafka-sink",
+         .inputs = {{"records", "shuffle"}},
+         .config = {{"stream", "records"}, {"brokers", broker.bootstrap()}, {"topic", "out"}}});
+    cluster.start();
+    const auto got = consume_messages(broker.bootstrap(), "out", seeded_count, 20s);
+    ASSERT_EQ(got.size(), seeded_count) << cluster.logs();
+    EXPECT_EQ(as_tuples(got), as_tuples(messages));
+}
+
+TEST(kafka, kafka_source_logs_an_unreachable_broker_and_keeps_running) {
+    temp_dir dir("eddy-kafka-unreachable");
+    const std::string brokers = "127.0.0.1:" + std::to_string(free_port());
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add(
+        {.name = "from-kafka",
+         .builtin = "kafka-source",
+         .outputs = {"records"},
+         .config = {
+             {"stream", "records"}, {"brokers", brokers}, {"topics", "in"}, {"group", "g"}}});
+    cluster.add({.name = "sink",
+                 .builtin = "file",
+                 .inputs = {{"records", "shuffle"}},
+                 .config = {{"stream", "records"}, {"path", (dir / "out.txt").string()}}});
+    cluster.start();
+    const std::string expected = "from-kafka[0]: cannot reach the Kafka brokers " + brokers;
+    ASSERT_TRUE(wait_until([&] { return cluster.logs().find(expected) != std::string::npos; }, 15s))
+        << cluster.logs();
+    EXPECT_NE(cluster.logs().find("retrying"), std::string::npos);
+    EXPECT_TRUE(cluster.process("from-kafka", 0).running());
+    EXPECT_TRUE(cluster.metrics("from-kafka", 0).has_value()) << "the executor stopped answering";
 }
 
 }  // namespace
