@@ -2,6 +2,8 @@
 
 #include "file_sink.hpp"
 #include "generator.hpp"
+#include "kafka_sink.hpp"
+#include "kafka_source.hpp"
 #include "mysql_sink.hpp"
 #include "postgres_sink.hpp"
 #include "stdout_sink.hpp"
@@ -66,11 +68,30 @@ std::unique_ptr<computation> make_file(const option_map& config) {
     return std::make_unique<file_sink>(std::move(o));
 }
 
+std::unique_ptr<computation> make_kafka_sink_builtin(const option_map& config) {
+    reject_unknown_options(config, "kafka-sink", kafka_sink_option_names());
+    kafka_sink_options o;
+    o.name = option_reader::of(config, o.name).text("name").value_or(o.name);
+    const auto owner = o.name;
+    return make_kafka_sink(read_kafka_sink_options(option_reader::of(config, owner), std::move(o)));
+}
+
+std::unique_ptr<computation> make_kafka_source_builtin(const option_map& config) {
+    reject_unknown_options(config, "kafka-source", kafka_source_option_names());
+    kafka_source_options o;
+    o.name = option_reader::of(config, o.name).text("name").value_or(o.name);
+    const auto owner = o.name;
+    return make_kafka_source(
+        read_kafka_source_options(option_reader::of(config, owner), std::move(o)));
+}
+
 // Sorted by name.
-const std::array<builtin, 5>& registry() {
-    static const std::array<builtin, 5> all = {{
+const std::array<builtin, 7>& registry() {
+    static const std::array<builtin, 7> all = {{
         {"file", make_file},
         {"generator", make_generator},
+        {"kafka-sink", make_kafka_sink_builtin},
+        {"kafka-source", make_kafka_source_builtin},
         {"mysql-sink", make_mysql_sink},
         {"postgres-sink", make_postgres_sink},
         {"stdout", make_stdout},

@@ -31,8 +31,8 @@ constexpr std::array<std::string_view, 14> computation_keys{
 constexpr std::array<std::string_view, 1> top_level_keys{"computations"};
 constexpr std::array<std::string_view, 2> input_keys{"stream", "grouping"};
 constexpr std::array<std::string_view, 2> resource_keys{"cpu", "memory"};
-constexpr std::array<std::string_view, 5> builtins{"generator", "stdout", "file", "postgres-sink",
-                                                   "mysql-sink"};
+constexpr std::array<std::string_view, 7> builtins{
+    "generator", "stdout", "file", "postgres-sink", "mysql-sink", "kafka-source", "kafka-sink"};
 
 // Reads one computation's map, reporting every problem of it. The spec it
 // returns is only meaningful when nothing was reported.

@@ -58,6 +58,8 @@ public:
     [[nodiscard]] std::optional<std::string_view> config(std::string_view name) const override;
     [[nodiscard]] std::uint32_t instance_index() const override { return _settings.index; }
     [[nodiscard]] std::uint32_t instance_count() const override { return _settings.count; }
+    // The computation's name in the topology (what its dead-letter stream is named after).
+    [[nodiscard]] const std::string& computation() const { return _settings.computation; }
     void log(log_level level, std::string_view message) override;
 
 private:

@@ -197,9 +197,11 @@ TEST(manifest_errors, unknown_key_names_the_known_ones) {
 }
 
 TEST(manifest_errors, builtin_names_and_exclusive_ways_to_run) {
-    EXPECT_EQ(problems("name: a\nbuiltin: kafka\n"),
-              std::vector<std::string>{"wordcount.yaml:2:10: computation 'a': builtin 'kafka' is "
-                                       "not one of generator, stdout, file"});
+    EXPECT_EQ(
+        problems("name: a\nbuiltin: kafka\n"),
+        std::vector<std::string>{"wordcount.yaml:2:10: computation 'a': builtin 'kafka' is "
+                                 "not one of generator, stdout, file, postgres-sink, mysql-sink, "
+                                 "kafka-source, kafka-sink"});
     const auto both = problems("name: a\nbuiltin: stdout\nlibrary: /bin/sh\nclass: a\n");
     ASSERT_EQ(both.size(), 1u);
     EXPECT_EQ(both[0],

@@ -1,0 +1,215 @@
+// The Kafka connectors against a real Kafka-protocol broker (librdkafka's
+// mock cluster in its own process, tests/support/kafka_broker.hpp) and real
+// eddy-executor processes: generator → kafka-sink, kafka-source → file,
+// kafka-source → kafka-sink, and a source whose broker is unreachable.
+// Topics are read back and written with librdkafka directly, and contents
+// are compared exactly.
+
+#include "connectors/generator.hpp"
+#include "connectors/testing/recording_context.hpp"
+#include "support/kafka_broker.hpp"
+#include "support/local_cluster.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace eddy::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t generated_count = 400;
+constexpr std::int64_t start_time_us = 1'700'000'000'000'000;
+constexpr std::int64_t time_step_us = 1000;  // whole milliseconds: Kafka timestamps are ms
+
+using record_tuple = std::tuple<std::string, std::string, std::int64_t>;  // key, value, time µs
+
+const std::map<std::string, std::string> generator_config = {
+    {"stream", "records"},
+    {"count", std::to_string(generated_count)},
+    {"seed", "7"},
+    {"keys", "50"},
+    {"value_size", "12"},
+    {"time_step_us", std::to_string(time_step_us)},
+    {"start_time_us", std::to_string(start_time_us)}};
+
+// What the generator above makes, computed in this process.
+std::multiset<record_tuple> expected_generated() {
+    connectors::generator gen;
+    connectors::testing::recording_context ctx(connectors::testing::recording_context::config_map(
+        generator_config.begin(), generator_config.end()));
+    gen.init(ctx);
+    while (gen.poll(ctx) != poll_status::finished) {
+    }
+    std::multiset<record_tuple> out;
+    for (const auto& r : ctx.produced()) {
+        out.emplace(r.key, r.value, r.time);
+    }
+    return out;
+}
+
+std::multiset<record_tuple> as_tuples(const std::vector<kafka_message>& messages) {
+    std::multiset<record_tuple> out;
+    for (const auto& m : messages) {
+        out.emplace(m.key, m.value, m.timestamp_ms * 1000);
+    }
+    return out;
+}
+
+// Lines "key value time" of a file sink; keys and values here need no escaping.
+std::multiset<record_tuple> read_key_value_time(const std::filesystem::path& path) {
+    std::multiset<record_tuple> out;
+    std::istringstream lines(read_file(path));
+    std::string key;
+    std::string value;
+    std::int64_t time = 0;
+    while (lines >> key >> value >> time) {
+        out.emplace(key, value, time);
+    }
+    return out;
+}
+
+std::size_t line_count(const std::filesystem::path& path) {
+    const auto text = read_file(path);
+    return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Seeded messages spread over `partitions` by index, timestamps in ms.
+std::vector<kafka_message> seeded_messages(std::size_t n, int partitions) {
+    std::vector<kafka_message> out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back({.key = "k" + std::to_string(i % 37),
+                       .value = "v" + std::to_string(i * 7919 % 100'003),
+                       .timestamp_ms = 1'700'000'000'000 + static_cast<std::int64_t>(i),
+                       .partition = static_cast<std::int32_t>(i % partitions),
+                       .headers = {}});
+    }
+    return out;
+}
+
+TEST(kafka, generator_to_kafka_sink_writes_every_record_with_its_id) {
+    temp_dir dir("eddy-kafka-sink");
+    kafka_broker broker(dir.path(), {.topics = {{"out", 3}}});
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add({.name = "gen",
+                 .builtin = "generator",
+                 .outputs = {"records"},
+                 .config = generator_config});
+    cluster.add({.name = "to-kafka",
+                 .builtin = "kafka-sink",
+                 .inputs = {{"records", "shuffle"}},
+                 .config = {{"stream", "records"},
+                            {"brokers", broker.bootstrap()},
+                            {"topic", "out"},
+                            {"linger_ms", "2"}}});
+    cluster.start();
+    ASSERT_TRUE(cluster.wait_exit_all(30s)) << cluster.logs();
+
+    const auto got = consume_messages(broker.bootstrap(), "out", generated_count);
+    ASSERT_EQ(got.size(), generated_count) << cluster.logs();
+    EXPECT_EQ(as_tuples(got), expected_generated());
+    const std::regex id_pattern("[0-9]+-[0-9]+-[0-9]+-[0-9]+");
+    std::set<std::string> ids;
+    for (const auto& m : got) {
+        ASSERT_EQ(m.headers.size(), 1u);
+        EXPECT_EQ(m.headers[0].first, "eddy-id");
+        EXPECT_TRUE(std::regex_match(m.headers[0].second, id_pattern)) << m.headers[0].second;
+        ids.insert(m.headers[0].second);
+    }
+    EXPECT_EQ(ids.size(), generated_count) << "record ids are not unique";
+}
+
+constexpr std::size_t seeded_count = 600;
+
+TEST(kafka, kafka_source_instances_share_the_partitions_and_read_every_record_once) {
+    temp_dir dir("eddy-kafka-source");
+    kafka_broker broker(dir.path(), {.topics = {{"in", 4}}});
+    const auto messages = seeded_messages(seeded_count, 4);
+    produce_messages(broker.bootstrap(), "in", messages);
+
+    const auto output = dir / "records.txt";
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add({.name = "from-kafka",
+                 .builtin = "kafka-source",
+                 .instances = 2,
+                 .outputs = {"records"},
+                 .config = {{"stream", "records"},
+                            {"brokers", broker.bootstrap()},
+                            {"topics", "in"},
+                            {"group", "readers"}}});
+    cluster.add({.name = "sink",
+                 .builtin = "file",
+                 .inputs = {{"records", "shuffle"}},
+                 .config = {{"stream", "records"},
+                            {"path", output.string()},
+                            {"format", "key value time"},
+                            {"flush_interval_ms", "20"}}});
+    cluster.start();
+    ASSERT_TRUE(wait_until([&] { return line_count(output) >= seeded_count; }, 20s))
+        << line_count(output) << " lines\n"
+        << cluster.logs();
+    EXPECT_EQ(read_key_value_time(output), as_tuples(messages));
+    // Both instances read: 2 partitions each.
+    const auto logs = cluster.logs();
+    EXPECT_NE(logs.find("from-kafka[0]: reading 2 partition(s) of in"), std::string::npos) << logs;
+    EXPECT_NE(logs.find("from-kafka[1]: reading 2 partition(s) of in"), std::string::npos) << logs;
+}
+
+TEST(kafka, kafka_source_to_kafka_sink_round_trip) {
+    temp_dir dir("eddy-kafka-round-trip");
+    kafka_broker broker(dir.path(), {.brokers = 2, .topics = {{"in", 4}, {"out", 2}}});
+    const auto messages = seeded_messages(seeded_count, 4);
+    produce_messages(broker.bootstrap(), "in", messages);
+
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add({.name = "from-kafka",
+                 .builtin = "kafka-source",
+                 .instances = 2,
+                 .outputs = {"records"},
+                 .config = {{"stream", "records"},
+                            {"brokers", broker.bootstrap()},
+                            {"topics", "in"},
+                            {"group", "round-trip"},
+                            {"start", "earliest"}}});
+    cluster.add(
+        {.name = "to-kafka",
+         .builtin = "kafka-sink",
+         .inputs = {{"records", "shuffle"}},
+         .config = {{"stream", "records"}, {"brokers", broker.bootstrap()}, {"topic", "out"}}});
+    cluster.start();
+    const auto got = consume_messages(broker.bootstrap(), "out", seeded_count, 20s);
+    ASSERT_EQ(got.size(), seeded_count) << cluster.logs();
+    EXPECT_EQ(as_tuples(got), as_tuples(messages));
+}
+
+TEST(kafka, kafka_source_logs_an_unreachable_broker_and_keeps_running) {
+    temp_dir dir("eddy-kafka-unreachable");
+    const std::string brokers = "127.0.0.1:" + std::to_string(free_port());
+    local_cluster cluster(dir.path(), link::tcp);
+    cluster.add(
+        {.name = "from-kafka",
+         .builtin = "kafka-source",
+         .outputs = {"records"},
+         .config = {
+             {"stream", "records"}, {"brokers", brokers}, {"topics", "in"}, {"group", "g"}}});
+    cluster.add({.name = "sink",
+                 .builtin = "file",
+                 .inputs = {{"records", "shuffle"}},
+                 .config = {{"stream", "records"}, {"path", (dir / "out.txt").string()}}});
+    cluster.start();
+    const std::string expected = "from-kafka[0]: cannot reach the Kafka brokers " + brokers;
+    ASSERT_TRUE(wait_until([&] { return cluster.logs().find(expected) != std::string::npos; }, 15s))
+        << cluster.logs();
+    EXPECT_NE(cluster.logs().find("retrying"), std::string::npos);
+    EXPECT_TRUE(cluster.process("from-kafka", 0).running());
+    EXPECT_TRUE(cluster.metrics("from-kafka", 0).has_value()) << "the executor stopped answering";
+}
+
+}  // namespace
+}  // namespace eddy::testing
