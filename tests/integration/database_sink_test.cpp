@@ -10,6 +10,7 @@
 #include "connectors/testing/recording_context.hpp"
 #include "support/database_servers.hpp"
 #include "support/local_cluster.hpp"
+#include "support/wordcount_reference.hpp"
 
 #include <gtest/gtest.h>
 
@@ -83,21 +84,8 @@ using row = std::vector<std::string>;
 // The records `instances` generators with `options` make, as (key, value) rows.
 std::multiset<row> generated(const connectors::option_map& options, std::uint32_t instances) {
     std::multiset<row> rows;
-    for (std::uint32_t index = 0; index < instances; ++index) {
-        connectors::testing::recording_context ctx(
-            connectors::testing::recording_context::config_map(options.begin(), options.end()),
-            index, instances);
-        auto made = connectors::make_builtin("generator", options);
-        if (!made) {
-            throw std::runtime_error(made.error().message);
-        }
-        auto& gen = dynamic_cast<eddy::source&>(**made);
-        gen.init(ctx);
-        while (gen.poll(ctx) != poll_status::finished) {
-        }
-        for (const auto& r : ctx.produced()) {
-            rows.insert({r.key, r.value});
-        }
+    for (const auto& r : generator_output(options, instances)) {
+        rows.insert({r.key, r.value});
     }
     return rows;
 }

@@ -11,13 +11,9 @@
 
 namespace eddy::testing {
 
-std::map<std::string, long> expected_word_counts(std::uint64_t lines_per_instance,
-                                                 std::uint64_t seed, std::uint32_t instances) {
-    const connectors::option_map options{{"stream", "lines"},
-                                         {"kind", "sentences"},
-                                         {"count", std::to_string(lines_per_instance)},
-                                         {"seed", std::to_string(seed)}};
-    std::map<std::string, long> counts;
+std::vector<connectors::testing::recording_context::produced_record> generator_output(
+    const connectors::option_map& options, std::uint32_t instances) {
+    std::vector<connectors::testing::recording_context::produced_record> all;
     for (std::uint32_t index = 0; index < instances; ++index) {
         connectors::testing::recording_context ctx(
             connectors::testing::recording_context::config_map(options.begin(), options.end()),
@@ -30,12 +26,23 @@ std::map<std::string, long> expected_word_counts(std::uint64_t lines_per_instanc
         gen.init(ctx);
         while (gen.poll(ctx) != poll_status::finished) {
         }
-        for (const auto& line : ctx.produced()) {
-            std::istringstream words(line.value);
-            std::string word;
-            while (words >> word) {
-                ++counts[word];
-            }
+        all.insert(all.end(), ctx.produced().begin(), ctx.produced().end());
+    }
+    return all;
+}
+
+std::map<std::string, long> expected_word_counts(std::uint64_t lines_per_instance,
+                                                 std::uint64_t seed, std::uint32_t instances) {
+    const connectors::option_map options{{"stream", "lines"},
+                                         {"kind", "sentences"},
+                                         {"count", std::to_string(lines_per_instance)},
+                                         {"seed", std::to_string(seed)}};
+    std::map<std::string, long> counts;
+    for (const auto& line : generator_output(options, instances)) {
+        std::istringstream words(line.value);
+        std::string word;
+        while (words >> word) {
+            ++counts[word];
         }
     }
     return counts;

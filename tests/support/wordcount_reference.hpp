@@ -5,12 +5,21 @@
 // by instance, with a context that only records) and its lines are counted
 // with a plain loop. Integration and e2e tests compare eddy's output with it.
 
+#include "connectors/options.hpp"
+#include "connectors/testing/recording_context.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace eddy::testing {
+
+// What `instances` instances of the built-in generator with `options` produce,
+// instance after instance, each run to its end directly on a recording context.
+[[nodiscard]] std::vector<connectors::testing::recording_context::produced_record> generator_output(
+    const connectors::option_map& options, std::uint32_t instances);
 
 // Word → occurrences over `instances` generator instances, each making
 // `lines_per_instance` lines from `seed` (the generator's options `count`
