@@ -63,7 +63,7 @@ kafka_handle make_client(std::string_view owner, rd_kafka_type_t type, kafka_con
         throw std::runtime_error(
             fmt::format("{}: cannot create the Kafka client: {}", owner, reason));
     }
-    (void)conf.release();
+    [[maybe_unused]] auto* owned_by_handle = conf.release();
     return handle;
 }
 
