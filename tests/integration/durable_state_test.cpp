@@ -9,11 +9,13 @@
 // replay protocol of issue 7 is not built yet; only the state is checked.
 
 #include "support/local_cluster.hpp"
+#include "support/wordcount_reference.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace eddy::testing {
@@ -92,6 +94,65 @@ TEST(durable_state, at_least_once_counts_go_on_after_a_sigkill) {
 
 TEST(durable_state, at_most_once_state_is_lost_with_its_process) {
     EXPECT_GT(words_counted_from_one_again("at_most_once"), 0);
+}
+
+// Runs numbers -> delayed_echo (in `delivery`, every record echoed 4 s
+// later by a processing-time timer) -> file, kills delayed_echo once it has
+// taken every record but before any timer fired, restarts it, and returns
+// how many echoes reach the sink within `patience`.
+std::size_t echoes_after_a_sigkill(const std::string& delivery,
+                                   std::chrono::milliseconds patience) {
+    temp_dir dir("eddy-timers-" + delivery);
+    local_cluster cluster(dir.path(), link::unix_socket);
+    const auto output = dir / "echoed.txt";
+    const std::map<std::string, std::string> numbers{
+        {"stream", "numbers"}, {"count", "300"}, {"keys", "50"}, {"seed", "9"}};
+    cluster.add(
+        {.name = "numbers", .builtin = "generator", .outputs = {"numbers"}, .config = numbers});
+    // Endless and slow: the echo's input never ends (an ended input would
+    // finish the instance, dropping its processing-time timers).
+    cluster.add({.name = "ticks",
+                 .builtin = "generator",
+                 .outputs = {"ticks"},
+                 .config = {{"stream", "ticks"}, {"rate", "1"}}});
+    cluster.add({.name = "echo",
+                 .library = EDDY_TEST_COMPUTATIONS,
+                 .class_name = "delayed_echo",
+                 .inputs = {{"numbers", "shuffle"}, {"ticks", "shuffle"}},
+                 .outputs = {"echoed"},
+                 .config = {{"delay_ms", "4000"}},
+                 .delivery = delivery});
+    cluster.add(
+        {.name = "sink",
+         .builtin = "file",
+         .inputs = {{"echoed", "shuffle"}},
+         .config = {{"stream", "echoed"}, {"path", output.string()}, {"format", "key value"}}});
+    cluster.start();
+    EXPECT_TRUE(wait_until(
+        [&] { return cluster.metric("echo", 0, "eddy_records_in_total").value_or(0) >= 301; }, 20s))
+        << cluster.logs();
+    EXPECT_EQ(lines_in(output), 0u) << "a timer fired before the kill";
+    cluster.process("echo", 0).signal(SIGKILL);
+    EXPECT_TRUE(cluster.process("echo", 0).wait_exit(10s).has_value());
+    cluster.restart("echo", 0);
+    (void)wait_until([&] { return lines_in(output) >= 300; }, patience);
+    return lines_in(output);
+}
+
+TEST(durable_state, at_least_once_timers_fire_after_a_sigkill) {
+    // Distinct (key, value) pairs: a timer set again for the same pair replaces it.
+    const connectors::option_map options{
+        {"stream", "numbers"}, {"count", "300"}, {"keys", "50"}, {"seed", "9"}};
+    std::set<std::pair<std::string, std::string>> distinct;
+    for (const auto& r : generator_output(options, 1)) {
+        distinct.emplace(r.key, r.value);
+    }
+    EXPECT_EQ(echoes_after_a_sigkill("at_least_once", 20s), distinct.size());
+}
+
+TEST(durable_state, at_most_once_timers_die_with_their_process) {
+    // Past the 4 s delay no echo comes: the timers were only in memory.
+    EXPECT_EQ(echoes_after_a_sigkill("at_most_once", 6s), 0u);
 }
 
 }  // namespace

@@ -91,6 +91,33 @@ private:
 
 }  // namespace
 
+// Echoes each record `delay_ms` (config, default 3000) of processing time
+// later: a processing-time timer per record, keyed by the record's key with
+// its value as the tag, produces (key, value) to "echoed" when it fires. For
+// the durable-state test: timers set before a SIGKILL must fire after the
+// restart. Records of any other stream than "numbers" are ignored: a test
+// subscribes it to a slow endless one too, so that its input never ends.
+class delayed_echo final : public eddy::computation {
+public:
+    eddy::metadata metadata() const override { return {.name = "delayed_echo"}; }
+    void init(eddy::context& ctx) override {
+        _delay = std::stoll(std::string(ctx.config("delay_ms").value_or("3000"))) * 1000;
+    }
+    void process_record(eddy::context& ctx, const eddy::record& r) override {
+        if (r.stream == "numbers") {
+            ctx.set_timer(r.key, ctx.processing_time() + _delay, eddy::time_domain::processing_time,
+                          r.value);
+        }
+    }
+    void process_timer(eddy::context& ctx, const eddy::timer& t) override {
+        ctx.produce("echoed", t.key, t.tag);
+    }
+
+private:
+    std::int64_t _delay = 0;
+};
+
+EDDY_EXPORT_COMPUTATION(delayed_echo)
 EDDY_EXPORT_COMPUTATION(json_maker)
 EDDY_EXPORT_COMPUTATION(slow_sink)
 EDDY_EXPORT_COMPUTATION(passthrough)
