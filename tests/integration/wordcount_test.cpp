@@ -5,6 +5,7 @@
 
 #include "support/local_cluster.hpp"
 #include "support/wordcount_reference.hpp"
+#include "support/wordcount_topology.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,32 +27,9 @@ class wordcount : public ::testing::TestWithParam<link> {};
 TEST_P(wordcount, exact_counts_across_processes) {
     temp_dir dir("eddy-wordcount");
     local_cluster cluster(dir.path(), GetParam());
-    const std::string library = EDDY_WORDCOUNT_LIBRARY;
     const auto output = (dir / "counts.txt").string();
-    cluster.add({.name = "sentences",
-                 .builtin = "generator",
-                 .instances = 2,
-                 .outputs = {"lines"},
-                 .config = {{"stream", "lines"},
-                            {"kind", "sentences"},
-                            {"count", lines_per_instance},
-                            {"seed", seed}}});
-    cluster.add({.name = "splitter",
-                 .library = library,
-                 .class_name = "splitter",
-                 .instances = 2,
-                 .inputs = {{"lines", "shuffle"}},
-                 .outputs = {"words"}});
-    cluster.add({.name = "counter",
-                 .library = library,
-                 .class_name = "word_counter",
-                 .instances = 2,
-                 .inputs = {{"words", "key"}},
-                 .outputs = {"counts"}});
-    cluster.add({.name = "sink",
-                 .builtin = "file",
-                 .inputs = {{"counts", "shuffle"}},
-                 .config = {{"stream", "counts"}, {"path", output}, {"format", "key value"}}});
+    add_sentences(cluster, std::stoull(lines_per_instance), std::stoull(seed));
+    add_cpp_word_count(cluster, EDDY_WORDCOUNT_LIBRARY, output);
     cluster.start();
     ASSERT_TRUE(cluster.wait_exit_all(60s)) << cluster.logs();
 

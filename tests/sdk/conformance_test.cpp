@@ -6,6 +6,7 @@
 
 #include "support/local_cluster.hpp"
 #include "support/wordcount_reference.hpp"
+#include "support/wordcount_topology.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,17 +24,6 @@ constexpr std::uint64_t seed = 23;
 // The generated wrapper of one language's word count (sdk/<language>/CMakeLists.txt).
 std::vector<std::string> wordcount(const std::string& language, const std::string& role) {
     return {std::string(EDDY_SDK_BUILD_DIR) + "/" + language + "/bin/wordcount", role};
-}
-
-void add_sentences(local_cluster& cluster) {
-    cluster.add({.name = "sentences",
-                 .builtin = "generator",
-                 .instances = 2,
-                 .outputs = {"lines"},
-                 .config = {{"stream", "lines"},
-                            {"kind", "sentences"},
-                            {"count", std::to_string(lines_per_instance)},
-                            {"seed", std::to_string(seed)}}});
 }
 
 void add_program(local_cluster& cluster, const std::string& name, const std::string& language,
@@ -55,24 +45,9 @@ TEST_P(conformance, word_count_gives_the_exact_counts) {
     temp_dir dir("eddy-sdk-" + language);
     local_cluster cluster(dir.path(), link::unix_socket);
     const auto output = (dir / "counts.txt").string();
-    add_sentences(cluster);
+    add_sentences(cluster, lines_per_instance, seed);
     if (language == "cpp") {
-        cluster.add({.name = "splitter",
-                     .library = EDDY_WORDCOUNT_LIBRARY,
-                     .class_name = "splitter",
-                     .instances = 2,
-                     .inputs = {{"lines", "shuffle"}},
-                     .outputs = {"words"}});
-        cluster.add({.name = "counter",
-                     .library = EDDY_WORDCOUNT_LIBRARY,
-                     .class_name = "word_counter",
-                     .instances = 2,
-                     .inputs = {{"words", "key"}},
-                     .outputs = {"counts"}});
-        cluster.add({.name = "sink",
-                     .builtin = "file",
-                     .inputs = {{"counts", "shuffle"}},
-                     .config = {{"stream", "counts"}, {"path", output}, {"format", "key value"}}});
+        add_cpp_word_count(cluster, EDDY_WORDCOUNT_LIBRARY, output);
     } else {
         add_program(cluster, "splitter", language, "splitter", 2, {{"lines", "shuffle"}},
                     {"words"});
@@ -98,7 +73,7 @@ TEST(mixed_languages, python_go_java_with_ruby_and_node_on_the_side) {
     const auto java_output = (dir / "java.txt").string();
     const auto ruby_output = (dir / "ruby.txt").string();
     const auto node_output = (dir / "node.txt").string();
-    add_sentences(cluster);
+    add_sentences(cluster, lines_per_instance, seed);
     add_program(cluster, "py_splitter", "python", "splitter", 2, {{"lines", "shuffle"}}, {"words"});
     add_program(cluster, "go_counter", "go", "counter", 2, {{"words", "key"}}, {"counts"});
     add_program(cluster, "java_sink", "java", "sink", 1, {{"counts", "shuffle"}}, {},

@@ -34,28 +34,30 @@ void append_sized(std::string& out, std::string_view bytes) {
     out.append(bytes);
 }
 
-std::optional<std::uint32_t> take_u32(std::string_view& in) {
-    if (in.size() < 4) {
+namespace {
+
+// A big-endian unsigned integer of sizeof(Int) bytes off the front of `in`.
+template <class Int>
+std::optional<Int> take_big_endian(std::string_view& in) {
+    if (in.size() < sizeof(Int)) {
         return std::nullopt;
     }
-    std::uint32_t value = 0;
-    for (int i = 0; i < 4; ++i) {
-        value = (value << 8) | static_cast<unsigned char>(in[i]);
+    Int value = 0;
+    for (std::size_t i = 0; i < sizeof(Int); ++i) {
+        value = static_cast<Int>((value << 8) | static_cast<unsigned char>(in[i]));
     }
-    in.remove_prefix(4);
+    in.remove_prefix(sizeof(Int));
     return value;
 }
 
+}  // namespace
+
+std::optional<std::uint32_t> take_u32(std::string_view& in) {
+    return take_big_endian<std::uint32_t>(in);
+}
+
 std::optional<std::uint64_t> take_u64(std::string_view& in) {
-    if (in.size() < 8) {
-        return std::nullopt;
-    }
-    std::uint64_t value = 0;
-    for (int i = 0; i < 8; ++i) {
-        value = (value << 8) | static_cast<unsigned char>(in[i]);
-    }
-    in.remove_prefix(8);
-    return value;
+    return take_big_endian<std::uint64_t>(in);
 }
 
 std::optional<std::string_view> take_sized(std::string_view& in) {
