@@ -17,6 +17,13 @@
 // event time, which the generator stamps with its clock when it makes the
 // record (every process reads the same system clock).
 //
+// Then the delivery modes (over Unix sockets): the same pipeline with every
+// executor in at_most_once, at_least_once and exactly_once, each at full load
+// (`modes_records` records) and at half of its own full rate: throughput as a
+// ratio of at_most_once's in the same run, p50/p99 latency. Target (issue 7):
+// exactly_once keeps ≥ 40% of at_most_once's throughput with p99 under 10 ms
+// at half load.
+//
 // Targets (the issue): full-load throughput ≥ 50% of the baseline; p99 under
 // 1 ms at half load. They are reported, met or not. About 40 s in all, 60 s
 // when the diagnostic run hangs on a lost end of stream (it then prints
@@ -25,7 +32,7 @@
 //     network_bench [--full-records N] [--baseline-ms MS] [--half-seconds S]
 //                   [--half-fraction F]
 //                   [--link tcp|unix] [--executor-arg ARG]... [--verbose]
-//                   [--premade-only]
+//                   [--premade-only] [--modes-records N] [--modes-only]
 
 #include "socket_baseline.hpp"
 #include "support/local_cluster.hpp"
@@ -66,6 +73,8 @@ struct settings {
     std::vector<std::string> executor_args;
     bool verbose = false;       // print the sink's per-100 ms windows to stderr
     bool premade_only = false;  // only the diagnostic premade-source run
+    std::uint64_t modes_records = 3'000'000;
+    bool modes_only = false;  // only the delivery-mode comparison
 };
 
 struct pipeline_figures {
@@ -106,7 +115,8 @@ enum class source_kind {
 
 pipeline_figures run_pipeline(link_kind kind, source_kind source, double rate, std::uint64_t count,
                               const settings& options,
-                              std::chrono::seconds timeout = std::chrono::seconds(45)) {
+                              std::chrono::seconds timeout = std::chrono::seconds(45),
+                              const std::string& delivery = "at_most_once") {
     const auto& executor_args = options.executor_args;
     eddy::testing::temp_dir dir("eddy-network-bench");
     eddy::testing::local_cluster cluster(dir.path(), kind);
@@ -128,6 +138,7 @@ pipeline_figures run_pipeline(link_kind kind, source_kind source, double rate, s
                  .class_name = source == source_kind::generator ? "" : "premade_source",
                  .outputs = {"generated"},
                  .config = source_config,
+                 .delivery = delivery,
                  .extra_args = args});
     cluster.add({.name = "relay",
                  .library = library,
@@ -135,12 +146,14 @@ pipeline_figures run_pipeline(link_kind kind, source_kind source, double rate, s
                  .inputs = {{"generated", "shuffle"}},
                  .outputs = {"relayed"},
                  .config = {{"output", "relayed"}},
+                 .delivery = delivery,
                  .extra_args = args});
     cluster.add({.name = "sink",
                  .library = library,
                  .class_name = "latency_sink",
                  .inputs = {{"relayed", "shuffle"}},
                  .config = {{"report", report_path.string()}},
+                 .delivery = delivery,
                  .extra_args = args});
     cluster.start();
     // Generous: a healthy run takes a few seconds.
@@ -286,12 +299,51 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
     std::fflush(stdout);
 }
 
+// The delivery modes side by side, each at full load and at half its own rate.
+void measure_modes(const settings& options) {
+    double at_most_once = 0;
+    for (const std::string mode : {"at_most_once", "at_least_once", "exactly_once"}) {
+        try {
+            const auto full = run_pipeline(link_kind::unix_socket, source_kind::generator, 0,
+                                           options.modes_records, options, 120s, mode);
+            const double rate = full.stream.records_per_second();
+            if (mode == "at_most_once") {
+                at_most_once = rate;
+            }
+            const double half_rate = rate * options.half_fraction;
+            const auto half = run_pipeline(
+                link_kind::unix_socket, source_kind::generator, half_rate,
+                static_cast<std::uint64_t>(half_rate * options.half_seconds), options, 60s, mode);
+            const double ratio = at_most_once > 0 ? rate / at_most_once : 0;
+            std::string verdict;
+            if (mode == "exactly_once") {
+                const bool met = ratio >= 0.4 && half.p99_us < 10'000;
+                verdict = fmt::format(" | target >= 0.40 and half-load p99 < 10 ms: {}",
+                                      met ? "met" : "missed");
+            }
+            std::printf("delivery %-13s full %s  %s | / at_most_once %.2f | half p50 %s p99 %s%s\n",
+                        mode.c_str(), rate_text(full.stream).c_str(), latency_text(full).c_str(),
+                        ratio, millis(half.p50_us).c_str(), millis(half.p99_us).c_str(),
+                        verdict.c_str());
+        } catch (const std::exception& e) {
+            const std::string what = e.what();
+            std::printf("delivery %-13s FAILED: %s\n", mode.c_str(),
+                        what.substr(0, what.find('\n')).c_str());
+        }
+        std::fflush(stdout);
+    }
+}
+
 settings parse(int argc, char** argv) {
     settings out;
     for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
         if (flag == "--verbose" || flag == "--premade-only") {
             (flag == "--verbose" ? out.verbose : out.premade_only) = true;
+            continue;
+        }
+        if (flag == "--modes-only") {
+            out.modes_only = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -306,6 +358,8 @@ settings parse(int argc, char** argv) {
             out.half_fraction = std::stod(value);
         } else if (flag == "--half-seconds") {
             out.half_seconds = std::stod(value);
+        } else if (flag == "--modes-records") {
+            out.modes_records = std::stoull(value);
         } else if (flag == "--link") {
             out.links = {value == "unix" ? link_kind::unix_socket : link_kind::tcp};
         } else if (flag == "--executor-arg") {
@@ -328,8 +382,13 @@ int main(int argc, char** argv) {
             "sink's clock - creation time\n",
             value_size, static_cast<unsigned long long>(key_space), batch_records);
         eddy::testing::temp_dir scratch("eddy-network-baseline");
-        for (const link_kind kind : options.links) {
-            measure(kind, options, scratch.path());
+        if (!options.modes_only) {
+            for (const link_kind kind : options.links) {
+                measure(kind, options, scratch.path());
+            }
+        }
+        if (!options.premade_only) {
+            measure_modes(options);
         }
         return 0;
     } catch (const std::exception& e) {

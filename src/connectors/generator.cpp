@@ -9,6 +9,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -93,6 +94,12 @@ generator_options read_generator_options(const option_reader& reader, generator_
 
 generator::generator(generator_options options) : _options(std::move(options)) {}
 
+namespace {
+// The state (under the empty key, which a poll is bound to) holding how far
+// the generator got: records produced and the random generator's state.
+constexpr std::string_view position_state = "generator.position";
+}  // namespace
+
 generator::generator(generator_options options, record_maker maker)
     : _options(std::move(options)), _maker(std::move(maker)) {}
 
@@ -109,6 +116,19 @@ void generator::init(context& ctx) {
     _rng = xoshiro256(index == 0 ? _options.seed : derive_seed(_options.seed, index));
     _produced = 0;
     _first_poll.reset();
+    // In the durable modes the position survives a restart: go on from it
+    // (the records are a pure function of the seed, so these are the ones
+    // the first run would have made next).
+    if (const auto saved = ctx.get(position_state)) {
+        std::array<std::uint64_t, 4> words{};
+        std::istringstream in(*saved);
+        in >> _produced >> words[0] >> words[1] >> words[2] >> words[3];
+        if (!in) {
+            throw std::runtime_error(
+                fmt::format("{}: saved position '{}' does not parse", _options.name, *saved));
+        }
+        _rng = xoshiro256::from_state(words);
+    }
     _initialized = true;
 }
 
@@ -120,7 +140,7 @@ std::uint64_t generator::allowed_now(time_micros now) const {
     // fell behind (a stalled process) catches up, at most `batch` per poll.
     const auto elapsed = static_cast<double>(std::max<time_micros>(0, now - *_first_poll));
     const double due = std::floor(elapsed * _options.rate / 1e6);
-    return due >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(due);
+    return due >= 1.8e19 ? UINT64_MAX : _produced_at_first_poll + static_cast<std::uint64_t>(due);
 }
 
 poll_status generator::poll(context& ctx) {
@@ -133,6 +153,7 @@ poll_status generator::poll(context& ctx) {
     const time_micros now = ctx.processing_time();
     if (!_first_poll) {
         _first_poll = now;
+        _produced_at_first_poll = _produced;
         if (_options.time_step_us > 0 && !_options.start_time_us) {
             _options.start_time_us = now;
         }
@@ -160,6 +181,9 @@ poll_status generator::poll(context& ctx) {
         ctx.produce(_options.stream, r.key, r.value, time);
         ++_produced;
     }
+    const auto words = _rng.state();
+    ctx.put(position_state,
+            fmt::format("{} {} {} {} {}", _produced, words[0], words[1], words[2], words[3]));
     // Even when the count is reached, report `produced`: the next poll says finished.
     return poll_status::produced;
 }

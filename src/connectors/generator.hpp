@@ -119,6 +119,7 @@ private:
     record_maker _maker;
     xoshiro256 _rng{1};
     std::uint64_t _produced = 0;
+    std::uint64_t _produced_at_first_poll = 0;  // a resumed run paces from here
     std::optional<time_micros> _first_poll;
     bool _initialized = false;
 };

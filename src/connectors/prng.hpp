@@ -7,6 +7,7 @@
 // nothing here uses them.)
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -37,6 +38,18 @@ public:
         for (auto& word : _state) {
             word = splitmix64(expander);
         }
+    }
+
+    // The whole generator state, to save and restore (a source's position).
+    [[nodiscard]] constexpr std::array<std::uint64_t, 4> state() const {
+        return {_state[0], _state[1], _state[2], _state[3]};
+    }
+    [[nodiscard]] static constexpr xoshiro256 from_state(const std::array<std::uint64_t, 4>& words) {
+        xoshiro256 restored(0);
+        for (std::size_t i = 0; i < 4; ++i) {
+            restored._state[i] = words[i];
+        }
+        return restored;
     }
 
     [[nodiscard]] constexpr std::uint64_t next() {

@@ -8,7 +8,7 @@
 #include "runtime/producer.hpp"
 #include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
-#include "state/open_state_store.hpp"
+#include "state/rocksdb_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -119,10 +119,26 @@ void executor::start() {
     _self = me.ids[_options.index];
     _routes = std::make_unique<runtime::routing_table_holder>(_plan.routes);
 
+    _store = open_store(me);
+
     // Receiving: only from this instance's upstream instances.
     _router = std::make_unique<inbound_router>(
         _self, _topology.epoch,
         std::set<instance_id>(layout.upstreams.begin(), layout.upstreams.end()), _queue, _pool);
+    if (_durable != nullptr) {
+        auto marks = _durable->input_marks();
+        if (!marks) {
+            throw std::runtime_error("input marks could not be read: " + marks.error().message);
+        }
+        std::map<instance_id, sequence_number> committed;
+        for (const auto& [channel, sequence] : *marks) {
+            if (channel.epoch == _topology.epoch) {
+                committed[channel.peer] = sequence;
+                _processed[channel.peer] = sequence.value();
+            }
+        }
+        _router->set_committed(committed);
+    }
     transport::inbound_options inbound;
     inbound.credit_window_bytes = _options.credit_window_bytes;
     _server = std::make_unique<transport::server>(_loop, *_router, inbound);
@@ -141,9 +157,13 @@ void executor::start() {
     outbound.disconnected = me.delivery == delivery_mode::at_most_once
                                 ? transport::when_disconnected::drop
                                 : transport::when_disconnected::wait;
+    outbound.keep_until_acked = _durable != nullptr;
     _transport = std::make_unique<network_transport>(
         _loop, transport::channel_identity{_self, instance_id{}, _topology.epoch, me.name},
         downstream, outbound, wire::default_max_frame_bytes, _pool);
+    if (_durable != nullptr) {
+        _transport->make_durable(*_durable);
+    }
     _transport->set_credit_return(
         [router = _router.get()](instance_id sender, std::uint64_t bytes) {
             router->grant(sender, bytes);
@@ -188,7 +208,7 @@ std::unique_ptr<computation> executor::make_sdk_computation(const computation_en
     return std::make_unique<sdk_computation>(std::move(options));
 }
 
-std::unique_ptr<state::state_store> executor::open_store(const computation_entry& me) const {
+std::unique_ptr<state::state_store> executor::open_store(const computation_entry& me) {
     if (me.delivery == delivery_mode::at_most_once) {
         return std::make_unique<state::memory_state_store>();
     }
@@ -203,10 +223,11 @@ std::unique_ptr<state::state_store> executor::open_store(const computation_entry
     state::rocksdb_options options;
     options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::every_commit
                                                               : state::sync_policy::periodic;
-    auto opened = state::open_state_store(me.delivery, _options.state_dir, options);
+    auto opened = state::rocksdb_store::open(_options.state_dir, options);
     if (!opened) {
         throw std::runtime_error(opened.error().message);
     }
+    _durable = opened->get();
     return std::move(*opened);
 }
 
@@ -227,8 +248,45 @@ void executor::build_task() {
                              runtime::published_streams({.name = me.name, .outputs = me.outputs}),
                              std::move(channels), watermarks, times.watermark_delay, _counters);
     _task = std::make_unique<runtime::instance_task>(
-        *_settings, std::move(_user), open_store(me), std::move(output),
+        *_settings, std::move(_user), std::move(_store), std::move(output),
         runtime::watermark_tracker(layout.upstreams, times.idle), _counters);
+    if (_durable != nullptr) {
+        _task->set_commit_hooks({[this] { before_commit(); }, [this] { after_commit(); }});
+    }
+}
+
+bool executor::admit(const runtime::record_batch& batch) {
+    if (_durable == nullptr || batch.sequence.value() == 0) {
+        return true;  // at_most_once, or a pure marker (watermark, end of stream)
+    }
+    auto& processed = _processed[batch.sender];
+    if (batch.sequence.value() <= processed) {
+        runtime::instance_counters::add(_counters.duplicates_dropped, batch.size());
+        return false;
+    }
+    processed = batch.sequence.value();
+    _marks_moved.insert(batch.sender);
+    return true;
+}
+
+void executor::before_commit() {
+    for (const instance_id sender : _marks_moved) {
+        const auto put = _durable->put_input_mark({sender, _topology.epoch},
+                                                  sequence_number(_processed[sender]));
+        if (!put) {
+            throw std::runtime_error("input mark write failed: " + put.error().message);
+        }
+    }
+    _transport->before_commit();
+}
+
+void executor::after_commit() {
+    // Upstream may forget what is committed here; then what it produced leaves.
+    for (const instance_id sender : _marks_moved) {
+        _router->acknowledge(sender, sequence_number(_processed[sender]));
+    }
+    _marks_moved.clear();
+    _transport->after_commit();
 }
 
 void executor::stop() {

@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace eddy::executor {
@@ -75,7 +76,16 @@ public:
 
 private:
     void build_task();
-    [[nodiscard]] std::unique_ptr<state::state_store> open_store(const computation_entry& me) const;
+    [[nodiscard]] std::unique_ptr<state::state_store> open_store(const computation_entry& me);
+    // The durable modes: whether to process an input batch (false for one
+    // whose sequence this instance has already processed: a resend), noting
+    // its sequence for the next commit.
+    [[nodiscard]] bool admit(const runtime::record_batch& batch);
+    void before_commit();
+    void after_commit();
+    // Processes `batch` and, in the durable modes, up to a group's worth of
+    // batches already queued behind it, then commits them as one.
+    void process_group(std::unique_ptr<runtime::record_batch> batch);
     int run_instance();
     [[nodiscard]] std::unique_ptr<computation> make_sdk_computation(
         const computation_entry& me) const;
@@ -126,6 +136,13 @@ private:
     std::map<std::string, std::string, std::less<>> _config;  // this computation's
     std::unique_ptr<runtime::instance_settings> _settings;
     std::unique_ptr<runtime::instance_task> _task;
+    // The durable modes: the task's store (owned by the task once built),
+    // the highest sequence processed per upstream instance, and which of
+    // them moved since the last commit.
+    std::unique_ptr<state::state_store> _store;
+    state::rocksdb_store* _durable = nullptr;
+    std::map<instance_id, std::uint64_t> _processed;
+    std::set<instance_id> _marks_moved;
     std::unique_ptr<admin_server> _admin;
 
     std::atomic<bool> _stop{false};

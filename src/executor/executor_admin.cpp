@@ -63,6 +63,9 @@ std::string executor::render_metrics() const {
                  static_cast<double>(_counters.failures.load()));
     page.counter("eddy_dead_letters_total", "Records or timers given up after retries",
                  static_cast<double>(_counters.dead_letters.load()));
+    page.counter("eddy_duplicates_dropped_total",
+                 "Records of resent batches already processed, dropped (durable modes)",
+                 static_cast<double>(_counters.duplicates_dropped.load()));
     page.counter("eddy_malformed_frames_total",
                  "Connections closed for a malformed or unexpected frame",
                  static_cast<double>(_server->counters().protocol_errors.load()));

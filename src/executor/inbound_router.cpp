@@ -23,9 +23,13 @@ transport::transport_result<sequence_number> inbound_router::on_hello(
                     info.sender, info.epoch, _epoch);
     }
     bool upstream = false;
+    sequence_number committed(0);
     {
         std::lock_guard lock(_mu);
         upstream = _upstreams.contains(info.sender);
+        if (auto found = _committed.find(info.sender); found != _committed.end()) {
+            committed = found->second;
+        }
     }
     if (!upstream) {
         ++_counters.refused_channels;
@@ -33,7 +37,22 @@ transport::transport_result<sequence_number> inbound_router::on_hello(
                     "instance {} ({}) is not upstream of instance {}", info.sender,
                     info.sender_computation, _self);
     }
-    return sequence_number(0);
+    return committed;
+}
+
+void inbound_router::on_accepted(const std::shared_ptr<transport::inbound_channel>& channel) {
+    sequence_number committed(0);
+    {
+        std::lock_guard lock(_mu);
+        adopt(_channels[channel->info().sender], channel);
+        if (auto found = _committed.find(channel->info().sender); found != _committed.end()) {
+            committed = found->second;
+        }
+    }
+    // An ack sent between the hello and now went to the old connection.
+    if (committed.value() != 0) {
+        channel->acknowledge(committed);
+    }
 }
 
 transport::transport_result<void> inbound_router::on_frame(
@@ -62,9 +81,7 @@ transport::transport_result<void> inbound_router::on_frame(
             {
                 std::lock_guard lock(_mu);
                 auto& state = _channels[sender];
-                if (state.channel != channel) {
-                    state.channel = channel;
-                }
+                adopt(state, channel);
                 batch->watermark = state.watermark;
             }
             _counters.records_in += _views.size();
@@ -82,7 +99,7 @@ transport::transport_result<void> inbound_router::on_frame(
             {
                 std::lock_guard lock(_mu);
                 auto& state = _channels[sender];
-                state.channel = channel;
+                adopt(state, channel);
                 if (mark->low <= state.watermark) {
                     return {};
                 }
@@ -108,6 +125,16 @@ transport::transport_result<void> inbound_router::on_frame(
             return fail(transport::transport_errc::protocol_error,
                         "unexpected {} frame from sender {}", wire::to_string(frame.type),
                         channel->info().peer);
+    }
+}
+
+void inbound_router::adopt(channel_state& state,
+                           const std::shared_ptr<transport::inbound_channel>& channel) {
+    // A reconnected sender's old connection may still deliver a few frames
+    // after the new one opened: credit and acks go to the newest connection,
+    // the only one the sender still listens on.
+    if (!state.channel || state.channel->serial() < channel->serial()) {
+        state.channel = channel;
     }
 }
 
@@ -148,6 +175,29 @@ void inbound_router::grant(instance_id sender, std::uint64_t bytes) {
         channel = found->second.channel;
     }
     channel->grant(bytes);
+}
+
+}  // namespace eddy::executor
+
+namespace eddy::executor {
+
+void inbound_router::set_committed(const std::map<instance_id, sequence_number>& committed) {
+    std::lock_guard lock(_mu);
+    _committed = committed;
+}
+
+void inbound_router::acknowledge(instance_id sender, sequence_number committed) {
+    std::shared_ptr<transport::inbound_channel> channel;
+    {
+        std::lock_guard lock(_mu);
+        _committed[sender] = committed;
+        auto found = _channels.find(sender);
+        if (found == _channels.end() || !found->second.channel) {
+            return;  // its next hello is answered with the mark
+        }
+        channel = found->second.channel;
+    }
+    channel->acknowledge(committed);
 }
 
 }  // namespace eddy::executor

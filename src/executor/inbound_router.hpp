@@ -43,6 +43,7 @@ public:
 
     [[nodiscard]] transport::transport_result<sequence_number> on_hello(
         const transport::channel_info& info) override;
+    void on_accepted(const std::shared_ptr<transport::inbound_channel>& channel) override;
     [[nodiscard]] transport::transport_result<void> on_frame(
         const std::shared_ptr<transport::inbound_channel>& channel,
         const wire::frame_view& frame) override;
@@ -54,6 +55,14 @@ public:
 
     // Returns `bytes` of credit to `sender`'s channel, if it is still open.
     void grant(instance_id sender, std::uint64_t bytes);
+
+    // The durable modes. The highest committed sequence of each upstream
+    // channel of this epoch, as reopened from the state store: a hello is
+    // answered with it, and the sender resends what follows. Before listening.
+    void set_committed(const std::map<instance_id, sequence_number>& committed);
+    // `sender`'s batches up to `committed` are durably processed: remembered
+    // for its next hello and acknowledged to it now (instance thread).
+    void acknowledge(instance_id sender, sequence_number committed);
     [[nodiscard]] const inbound_counters& counters() const { return _counters; }
 
 private:
@@ -62,6 +71,9 @@ private:
         time_micros watermark = min_time;
     };
     void push_marker(instance_id sender, time_micros watermark, runtime::channel_marker marker);
+    // REQUIRES: _mu held.
+    static void adopt(channel_state& state,
+                      const std::shared_ptr<transport::inbound_channel>& channel);
 
     const instance_id _self;
     const topology_epoch _epoch;
@@ -71,6 +83,7 @@ private:
     std::vector<wire::record_view> _views;  // io thread: reused per batch
     std::mutex _mu;
     std::map<instance_id, channel_state> _channels;  // GUARDED_BY(_mu)
+    std::map<instance_id, sequence_number> _committed;  // GUARDED_BY(_mu)
     inbound_counters _counters;
 };
 

@@ -6,6 +6,12 @@
 
 namespace eddy::executor {
 
+namespace {
+// How long an ended channel waits for the receiver to acknowledge the last
+// batches before it says goodbye (durable modes; the receiver may be restarting).
+constexpr std::chrono::minutes end_acknowledgement_timeout{5};
+}  // namespace
+
 network_transport::network_transport(transport::io_loop& loop, transport::channel_identity self,
                                      const std::vector<peer>& downstream,
                                      transport::outbound_options options,
@@ -126,26 +132,130 @@ std::int64_t network_transport::send(instance_id destination,
     }
     const bool end = batch->marker == runtime::channel_marker::end_of_stream;
     _pool.give(std::move(batch));
+    staged item{destination,
+                std::move(frames),
+                static_cast<std::uint32_t>(count),
+                credit_bytes,
+                sequence_number(credit_bytes != 0 ? to.next_sequence - 1 : 0),
+                end};
+    if (_store == nullptr) {
+        return hand_over(to, std::move(item));
+    }
+    if (end) {
+        to.ended = true;
+    }
+    if (item.last_sequence.value() != 0) {
+        const std::string_view bytes(reinterpret_cast<const char*>(item.frames.data()),
+                                     item.frames.size());
+        if (auto put = _store->put_outbox({destination, _self.epoch}, item.last_sequence, bytes);
+            !put) {
+            throw std::runtime_error("outbox write failed: " + put.error().message);
+        }
+    }
+    _staged.push_back(std::move(item));
+    return 0;
+}
+
+std::int64_t network_transport::hand_over(channel& to, staged item) {
     std::int64_t blocked = 0;
-    if (!frames.empty()) {
-        const auto bytes = frames.size();
+    if (!item.frames.empty()) {
+        const auto bytes = item.frames.size();
         const auto before = monotonic_nanos();
-        const auto outcome =
-            to.link->send(std::move(frames), static_cast<std::uint32_t>(count), credit_bytes);
+        const auto outcome = to.link->send(std::move(item.frames), item.records,
+                                           item.credit_bytes, item.last_sequence);
         blocked = monotonic_nanos() - before;
         if (outcome == transport::send_outcome::sent) {
             ++_counters.batches_out;
             _counters.bytes_out += bytes;
         } else if (outcome == transport::send_outcome::stopped) {
             // (A `dropped` outcome is counted by the channel itself.)
-            _counters.records_dropped += count;
+            _counters.records_dropped += item.records;
         }
     }
-    if (end) {
+    if (item.end) {
         to.ended = true;
+        if (_store != nullptr && !to.link->wait_acknowledged(end_acknowledgement_timeout)) {
+            eddy::log().warn("channel to instance {}: end of stream before every batch was "
+                             "acknowledged; the outbox keeps the rest",
+                             item.to);
+        }
         to.link->close(wire::goodbye_reason::normal, "end of stream", std::chrono::seconds(10));
     }
     return blocked;
+}
+
+std::string network_transport::sequence_position(instance_id to) const {
+    return fmt::format("next-sequence/{}/{}", to, _self.epoch);
+}
+
+void network_transport::make_durable(state::rocksdb_store& store) {
+    _store = &store;
+    for (auto& [id, channel] : _channels) {
+        auto saved = store.position(sequence_position(id));
+        if (!saved) {
+            throw std::runtime_error("sequence numbers could not be read: " +
+                                     saved.error().message);
+        }
+        if (*saved) {
+            channel.next_sequence = std::stoull(**saved);
+            channel.saved_next = channel.next_sequence;
+        }
+        std::size_t resent = 0;
+        auto scanned = store.scan_outbox(
+            {id, _self.epoch}, sequence_number(0),
+            [&](sequence_number sequence, std::string_view frames) {
+                wire::byte_buffer copy;
+                copy.append(frames.data(), frames.size());
+                const auto bytes = copy.size();
+                channel.link->preload(std::move(copy), 0, bytes, sequence);
+                ++resent;
+            });
+        if (!scanned) {
+            throw std::runtime_error("outbox could not be read: " + scanned.error().message);
+        }
+        if (resent != 0) {
+            eddy::log().info("channel to instance {}: {} batches from the outbox go again", id,
+                             resent);
+        }
+    }
+}
+
+void network_transport::before_commit() {
+    for (auto& [id, channel] : _channels) {
+        const auto acked = channel.link->acknowledged().value();
+        if (acked > channel.trimmed) {
+            if (auto erased = _store->erase_outbox_through({id, _self.epoch}, sequence_number(acked));
+                !erased) {
+                throw std::runtime_error("outbox trim failed: " + erased.error().message);
+            }
+            channel.trimmed = acked;
+        }
+        if (channel.next_sequence != channel.saved_next) {
+            if (auto put = _store->put_position(sequence_position(id),
+                                                std::to_string(channel.next_sequence));
+                !put) {
+                throw std::runtime_error("sequence save failed: " + put.error().message);
+            }
+            channel.saved_next = channel.next_sequence;
+        }
+    }
+}
+
+void network_transport::after_commit() {
+    if (_staged.empty()) {
+        return;
+    }
+    auto staged = std::move(_staged);
+    _staged.clear();
+    for (auto& item : staged) {
+        auto found = _channels.find(item.to);
+        if (found != _channels.end()) {
+            (void)hand_over(found->second, std::move(item));
+        }
+    }
+    // Keep the vector's capacity for the next commit.
+    staged.clear();
+    _staged.swap(staged);
 }
 
 void network_transport::release(std::unique_ptr<runtime::record_batch> batch) {

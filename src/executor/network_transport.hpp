@@ -11,6 +11,14 @@
 // called with each input batch the instance has processed, and returns that
 // batch's wire bytes to the sending channel.
 //
+// In the durable modes (make_durable) nothing leaves before it is committed:
+// `send` writes the encoded frames into the state store's outbox (in the
+// pending commit) and stages them; after the commit, `after_commit` hands
+// them to the channels, which keep them until the receiver acknowledges its
+// own commit of them. `before_commit` trims what was acknowledged from the
+// outbox and saves each channel's next sequence number, so that a restarted
+// process continues the numbering and resends its outbox first.
+//
 // Lifecycle: created by the executor before its instance starts; channels
 // open (connect) at start() and close at close(). Threading: acquire/send
 // from the instance's thread; release from the instance's thread;
@@ -18,6 +26,7 @@
 
 #include "runtime/batch_pool.hpp"
 #include "runtime/batch_transport.hpp"
+#include "state/rocksdb_store.hpp"
 #include "transport/outbound.hpp"
 
 #include <functional>
@@ -59,6 +68,14 @@ public:
                                     std::unique_ptr<runtime::record_batch> batch) override;
     void release(std::unique_ptr<runtime::record_batch> batch) override;
 
+    // The durable modes: from now on sends go through `store`'s outbox, and
+    // what an earlier run left there goes out first. Before start(); throws
+    // std::runtime_error if the store cannot be read.
+    void make_durable(state::rocksdb_store& store);
+    // The commit hooks of the durable modes (instance thread).
+    void before_commit();
+    void after_commit();
+
     // Opens a channel to `to` if there is none (a topology change added a
     // downstream instance). Instance thread.
     void ensure_channel(const peer& to);
@@ -89,7 +106,20 @@ private:
         std::uint64_t next_sequence = 1;
         time_micros sent_watermark = min_time;
         bool ended = false;
+        std::uint64_t saved_next = 0;   // durable: next_sequence as last saved
+        std::uint64_t trimmed = 0;      // durable: outbox erased through this
     };
+    struct staged {
+        instance_id to;
+        wire::byte_buffer frames;
+        std::uint32_t records = 0;
+        std::size_t credit_bytes = 0;
+        sequence_number last_sequence;
+        bool end = false;
+    };
+    // Hands frames to the channel and counts the outcome; returns the time it waited.
+    std::int64_t hand_over(channel& to, staged item);
+    [[nodiscard]] std::string sequence_position(instance_id to) const;
 
     transport::io_loop& _loop;
     transport::outbound_options _outbound;
@@ -100,6 +130,8 @@ private:
     mutable std::mutex _channels_mu;
     std::map<instance_id, channel> _channels;
     runtime::batch_pool& _pool;
+    state::rocksdb_store* _store = nullptr;  // durable modes
+    std::vector<staged> _staged;             // durable: sent, waiting for the commit
     std::function<void(instance_id, std::uint64_t)> _credit_return;
     network_counters _counters;
 };

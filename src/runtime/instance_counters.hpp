@@ -17,6 +17,8 @@ struct alignas(64) instance_counters {
     std::atomic<std::uint64_t> timers_fired{0};
     std::atomic<std::uint64_t> failures{0};
     std::atomic<std::uint64_t> dead_letters{0};
+    // Records of resent batches this instance had already processed (durable modes).
+    std::atomic<std::uint64_t> duplicates_dropped{0};
     std::atomic<std::uint64_t> blocked_nanos{0};
     std::atomic<std::uint64_t> produce_errors{0};  // produce to a stream not in the outputs
 

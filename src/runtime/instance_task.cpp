@@ -21,6 +21,7 @@ instance_task::instance_task(instance_settings settings, std::unique_ptr<computa
       _user(std::move(user)),
       _source(dynamic_cast<source*>(_user.get())),
       _batched(dynamic_cast<batched_computation*>(_user.get())),
+      _participant(dynamic_cast<commit_participant*>(_user.get())),
       _dead_letters(dead_letter_stream(_settings.computation)),
       _store(std::move(store)),
       _output(std::move(output)),
@@ -81,10 +82,26 @@ void instance_task::forget(const due_timer& due) {
 }
 
 void instance_task::commit() {
+    if (_hooks.before) {
+        // What this unit of work produced joins its commit (the outbox): a
+        // record left in an open batch would be lost with the process after
+        // its input was committed as processed.
+        _output.channels().flush();
+    }
+    if (_participant != nullptr && _hooks.before) {
+        _context.bind({}, _settings.clock->now(), no_key_group);
+        _participant->prepare_commit(_context);
+    }
+    if (_hooks.before) {
+        _hooks.before();
+    }
     if (const auto committed = _store->commit(); !committed) {
         throw std::runtime_error(fmt::format("{}[{}]: state commit failed: {}",
                                              _settings.computation, _settings.index,
                                              committed.error().message));
+    }
+    if (_hooks.after) {
+        _hooks.after();
     }
 }
 
@@ -116,7 +133,7 @@ init_outcome instance_task::init() {
     return init_outcome::ready;
 }
 
-void instance_task::process(const record_batch& batch) {
+void instance_task::process(const record_batch& batch, bool commit_after) {
     _output.refresh();
     if (_failed) {
         instance_counters::add(_counters.dead_letters, batch.size());
@@ -150,7 +167,9 @@ void instance_task::process(const record_batch& batch) {
         fire_event_timers();
         update_output_watermark();
     }
-    commit();
+    if (commit_after) {
+        commit();
+    }
 }
 
 poll_status instance_task::poll() {
@@ -264,6 +283,7 @@ void instance_task::set_upstreams(const std::vector<instance_id>& upstreams) {
 
 void instance_task::flush() {
     _output.channels().flush();
+    commit();
 }
 
 void instance_task::flush_if_lingering() {
@@ -279,6 +299,7 @@ void instance_task::finish() {
     _timers.clear(time_domain::processing_time);
     commit();
     _output.channels().finish();
+    commit();  // the end of stream leaves through the after-hook
 }
 
 }  // namespace eddy::runtime

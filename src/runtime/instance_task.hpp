@@ -22,6 +22,7 @@
 // Threading: one driver thread for its whole life.
 
 #include "batched_computation.hpp"
+#include "commit_participant.hpp"
 #include "dead_letters.hpp"
 #include "instance_counters.hpp"
 #include "producer.hpp"
@@ -31,11 +32,21 @@
 #include "watermark_tracker.hpp"
 #include <eddy/computation.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace eddy::runtime {
 
 enum class init_outcome { ready, failed };
+
+// What the driver adds to every commit of the state store (the durable
+// modes): `before` writes the driver's own entries into the pending batch
+// (input marks, outbox trimming, sequence positions), `after` acts on the
+// commit having landed (sends the outbox, acknowledges upstream).
+struct commit_hooks {
+    std::function<void()> before;
+    std::function<void()> after;
+};
 
 class instance_task {
 public:
@@ -49,9 +60,13 @@ public:
     // never block on it.
     init_outcome init();
 
+    void set_commit_hooks(commit_hooks hooks) { _hooks = std::move(hooks); }
+
     // Processes one input batch, then its watermark and end-of-stream marker;
-    // fires the event-time timers the new watermark passes.
-    void process(const record_batch& batch);
+    // fires the event-time timers the new watermark passes. Then commits,
+    // unless `commit_after` is false: a driver that processes several
+    // queued batches in a row commits them as one (group commit) with commit().
+    void process(const record_batch& batch, bool commit_after = true);
     // Polls a source once; `finished` also when the source failed beyond retries.
     [[nodiscard]] poll_status poll();
     // Fires processing-time timers due by the clock.
@@ -64,8 +79,14 @@ public:
     // watermarks and end of stream count; removed ones no longer do).
     void set_upstreams(const std::vector<instance_id>& upstreams);
 
-    // Sends what is buffered (the instance has nothing more to do right now).
+    // Sends what is buffered (the instance has nothing more to do right now),
+    // committing first what the buffered records came from.
     void flush();
+
+    // Makes this unit of work's state, timers and (through the hooks) the
+    // driver's entries durable, then runs the after-hook. A store that
+    // cannot commit ends the instance: the exception reaches the driver.
+    void commit();
     // Flushes if records have waited in a batch longer than the linger time.
     void flush_if_lingering();
 
@@ -87,10 +108,6 @@ private:
     void count(const batch_outcome& outcome);
     // A fired timer leaves the durable store too.
     void forget(const due_timer& due);
-    // Makes this unit of work's state and timers durable (a no-op for the
-    // in-memory store). A store that cannot commit ends the instance: the
-    // exception reaches the driver.
-    void commit();
     void dead_letter(const failed_input& input, std::string_view error, std::uint32_t attempts);
     void update_output_watermark();
 
@@ -98,6 +115,8 @@ private:
     std::unique_ptr<computation> _user;
     source* _source;                // _user as a source, or null
     batched_computation* _batched;  // _user as a batched computation, or null
+    commit_participant* _participant;  // _user as a commit participant, or null
+    commit_hooks _hooks;
     std::vector<due_timer> _due;    // a run of due timers for _batched
     std::string _dead_letters;      // this computation's dead-letter stream
     std::unique_ptr<state::state_store> _store;

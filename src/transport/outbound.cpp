@@ -71,7 +71,7 @@ void outbound_channel::recycle(wire::byte_buffer buffer) {
 }
 
 send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t records,
-                                    std::size_t credit_bytes) {
+                                    std::size_t credit_bytes, sequence_number last_sequence) {
     std::unique_lock lock(_mu);
     std::int64_t waited_since = 0;
     for (;;) {
@@ -97,12 +97,70 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
     // Credit may go negative by one send: a batch larger than the whole window
     // still goes out, and the receiver's buffering overshoots by one frame.
     _credit -= static_cast<std::int64_t>(credit_bytes);
-    _queue.push_back(queued{std::move(frames), records});
+    _queue.push_back(queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
+    _last_queued = std::max(_last_queued, last_sequence.value());
+    schedule_write();
+    return send_outcome::sent;
+}
+
+void outbound_channel::schedule_write() {
     if (!_kick_pending) {
         _kick_pending = true;
         asio::post(_loop.context(), [self = shared_from_this()] { self->write_queued(); });
     }
-    return send_outcome::sent;
+}
+
+void outbound_channel::preload(wire::byte_buffer frames, std::uint32_t records,
+                               std::size_t credit_bytes, sequence_number last_sequence) {
+    std::lock_guard lock(_mu);
+    _queue.push_back(queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
+    _last_queued = std::max(_last_queued, last_sequence.value());
+}
+
+bool outbound_channel::wait_acknowledged(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(_mu);
+    return _changed.wait_for(lock, timeout, [this] {
+        return _link == link::closed ||
+               _acked.load(std::memory_order_relaxed) >= _last_queued;
+    }) && _link != link::closed;
+}
+
+void outbound_channel::acknowledge(std::uint64_t through) {
+    if (through <= _acked.load(std::memory_order_relaxed)) {
+        return;
+    }
+    _acked.store(through, std::memory_order_release);
+    while (!_unacked.empty() && _unacked.front().last_sequence <= through) {
+        recycle(std::move(_unacked.front().frames));
+        _unacked.pop_front();
+    }
+    // After a reconnection the queue starts with what was requeued: what the
+    // receiver already has need not go again.
+    std::erase_if(_queue, [&](const queued& item) {
+        return item.last_sequence != 0 && item.last_sequence <= through;
+    });
+    _changed.notify_all();
+}
+
+void outbound_channel::requeue_unacknowledged(std::vector<queued>& writing) {
+    std::deque<queued> order;
+    for (auto& item : _unacked) {
+        order.push_back(std::move(item));
+    }
+    _unacked.clear();
+    for (auto& item : writing) {
+        if (item.goodbye) {
+            _goodbye = std::move(item.frames);  // close() writes it on the next connection
+        } else if (item.last_sequence == 0 ||
+                   item.last_sequence > _acked.load(std::memory_order_relaxed)) {
+            order.push_back(std::move(item));
+        }
+    }
+    writing.clear();
+    for (auto& item : _queue) {
+        order.push_back(std::move(item));
+    }
+    _queue = std::move(order);
 }
 
 bool outbound_channel::connected() const {
@@ -268,20 +326,31 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
                         _credit_arrived = true;
                         _link = link::connected;
                         backoff = _options.reconnect_min;
-                        if (_closing && !_kick_pending) {
-                            // close() is waiting to write its goodbye.
-                            _kick_pending = true;
-                            asio::post(_loop.context(),
-                                       [self = shared_from_this()] { self->write_queued(); });
+                        if (!_queue.empty()) {
+                            // What is resent after a reconnection (or was
+                            // preloaded) spends this connection's credit.
+                            for (const auto& item : _queue) {
+                                _credit -= static_cast<std::int64_t>(item.credit_bytes);
+                            }
+                            schedule_write();
+                        } else if (_closing) {
+                            schedule_write();  // close() is waiting to write its goodbye
                         }
                     }
                     _changed.notify_all();
+                } else if (frame->type == wire::frame_type::ack) {
+                    auto ack = wire::decode_ack(frame->payload);
+                    if (!ack) {
+                        why = ack.error().message;
+                        break;
+                    }
+                    std::lock_guard lock(_mu);
+                    acknowledge(ack->committed.value());
                 } else if (frame->type == wire::frame_type::goodbye) {
                     auto goodbye = wire::decode_goodbye(frame->payload);
                     why = "receiver said goodbye: " +
                           (goodbye ? std::string(goodbye->message) : goodbye.error().message);
-                } else if (frame->type != wire::frame_type::ack &&
-                           frame->type != wire::frame_type::heartbeat) {
+                } else if (frame->type != wire::frame_type::heartbeat) {
                     why = fmt::format("unexpected {} frame from receiver",
                                       wire::to_string(frame->type));
                 }
@@ -336,9 +405,18 @@ void outbound_channel::write_queued() {
                       [self = shared_from_this(), generation = _io->generation](
                           std::error_code ec, std::size_t written) {
                           self->_io->write_in_progress = false;
-                          if (ec) {
+                          if (ec || generation != self->_io->generation) {
                               if (generation == self->_io->generation) {
                                   self->lost("write: " + ec.message());
+                              } else if (self->_options.keep_until_acked) {
+                                  // The connection this write was for is gone;
+                                  // its frames go again, in order, on the next.
+                                  std::lock_guard lock(self->_mu);
+                                  if (self->_requeue_after_write) {
+                                      self->_requeue_after_write = false;
+                                      self->requeue_unacknowledged(self->_io->writing);
+                                  }
+                                  self->schedule_write();
                               } else {
                                   std::lock_guard lock(self->_mu);
                                   for (auto& item : self->_io->writing) {
@@ -351,13 +429,20 @@ void outbound_channel::write_queued() {
                           self->_counters.bytes_sent += written;
                           {
                               std::lock_guard lock(self->_mu);
+                              const auto acked =
+                                  self->_acked.load(std::memory_order_relaxed);
                               for (auto& item : self->_io->writing) {
                                   if (item.goodbye) {
                                       self->_goodbye_written = true;
                                   }
                                   ++self->_counters.sends;
                                   self->_counters.records_sent += item.records;
-                                  self->recycle(std::move(item.frames));
+                                  if (self->_options.keep_until_acked &&
+                                      item.last_sequence > acked) {
+                                      self->_unacked.push_back(std::move(item));
+                                  } else {
+                                      self->recycle(std::move(item.frames));
+                                  }
                               }
                               self->_io->writing.clear();
                               self->_changed.notify_all();
@@ -381,6 +466,16 @@ void outbound_channel::lost(const std::string& why) {
     }
     _credit_arrived = false;
     _credit = 0;
+    if (_options.keep_until_acked) {
+        // Nothing is dropped: it goes again on the next connection, in order.
+        if (_io->write_in_progress) {
+            _requeue_after_write = true;  // the write's completion requeues
+        } else {
+            requeue_unacknowledged(_io->writing);
+        }
+        _changed.notify_all();
+        return;
+    }
     if (!_io->write_in_progress) {
         for (auto& item : _io->writing) {
             _counters.records_dropped += item.records;

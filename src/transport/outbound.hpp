@@ -14,7 +14,14 @@
 // from their outbox). Before the first connection `send` always waits: a peer
 // that has not started yet is not dead.
 //
-// Lifecycle: create(), start(), send()..., close() (orderly: queued frames,
+// With `keep_until_acked` (the durable modes) the channel also keeps every
+// batch it wrote until the receiver acknowledges it (an ack frame after the
+// receiver's commit): a lost connection puts what is unacknowledged back at
+// the head of the queue, in sequence order, and the next connection resends
+// it from just after the sequence the receiver's first ack names. Nothing
+// is dropped then; a receiver drops what it had already committed.
+//
+// Lifecycle: create(), [preload()], start(), send()..., close() (orderly: queued frames,
 // then a goodbye) or abort(). Threading: send/acquire_buffer from one
 // producer thread; close/abort/counters from any; the rest on the io thread.
 
@@ -49,6 +56,9 @@ struct outbound_options {
     std::chrono::milliseconds reconnect_max{1000};
     // What `send` does while the peer is unreachable. Default drop.
     when_disconnected disconnected = when_disconnected::drop;
+    // Keep written batches until acknowledged and resend them after a
+    // reconnection (see above). Default false.
+    bool keep_until_acked = false;
 };
 
 struct outbound_counters {
@@ -93,8 +103,24 @@ public:
     // `credit_bytes` are record_batch frames (what credit is counted in). A
     // send with credit_bytes > 0 waits while the receiver has granted no
     // credit (the backpressure); others (watermarks) only wait to connect.
+    // `last_sequence` is the highest batch sequence among the frames (0 when
+    // they hold no record_batch): with keep_until_acked, they are kept until
+    // the receiver acknowledges it.
     [[nodiscard]] send_outcome send(wire::byte_buffer frames, std::uint32_t records,
-                                    std::size_t credit_bytes);
+                                    std::size_t credit_bytes,
+                                    sequence_number last_sequence = sequence_number(0));
+    // Queues frames kept from an earlier run of this process (the persisted
+    // outbox), in sequence order, to go out first. Before start().
+    void preload(wire::byte_buffer frames, std::uint32_t records, std::size_t credit_bytes,
+                 sequence_number last_sequence);
+    // The highest sequence the receiver has acknowledged (0: none yet). Any thread.
+    [[nodiscard]] sequence_number acknowledged() const {
+        return sequence_number(_acked.load(std::memory_order_acquire));
+    }
+    // With keep_until_acked: waits until every batch sent so far is
+    // acknowledged, reconnecting as needed; false if `timeout` passed first
+    // or the channel was closed.
+    [[nodiscard]] bool wait_acknowledged(std::chrono::milliseconds timeout);
 
     // Writes what is queued and a goodbye, then closes; waits up to `timeout`.
     void close(wire::goodbye_reason reason, std::string_view message,
@@ -116,12 +142,20 @@ private:
         wire::byte_buffer frames;
         std::uint32_t records = 0;
         bool goodbye = false;
+        std::uint64_t last_sequence = 0;  // 0: nothing to acknowledge
+        std::size_t credit_bytes = 0;
     };
     static asio::awaitable<void> run(std::shared_ptr<outbound_channel> self);
     asio::awaitable<void> connect_and_serve();
     void write_queued();                     // io thread
     void lost(const std::string& why);       // io thread
     void recycle(wire::byte_buffer buffer);  // REQUIRES: _mu held
+    // keep_until_acked: the queue becomes unacknowledged + `writing` + queued,
+    // in sequence order. REQUIRES: _mu held.
+    void requeue_unacknowledged(std::vector<queued>& writing);
+    // Drops what `through` acknowledges. REQUIRES: _mu held.
+    void acknowledge(std::uint64_t through);
+    void schedule_write();  // REQUIRES: _mu held
 
     io_loop& _loop;
     const endpoint _peer;
@@ -135,6 +169,10 @@ private:
     bool _credit_arrived = false;          // GUARDED_BY(_mu): this connection got credit
     std::int64_t _credit = 0;              // GUARDED_BY(_mu); may go negative by a frame
     std::deque<queued> _queue;             // GUARDED_BY(_mu)
+    std::deque<queued> _unacked;           // GUARDED_BY(_mu): written, not acknowledged
+    std::uint64_t _last_queued = 0;        // GUARDED_BY(_mu): highest sequence handed over
+    bool _requeue_after_write = false;     // GUARDED_BY(_mu): lost during a write
+    std::atomic<std::uint64_t> _acked{0};  // written under _mu
     std::vector<wire::byte_buffer> _free;  // GUARDED_BY(_mu)
     bool _closing = false;                 // GUARDED_BY(_mu)
     bool _goodbye_written = false;         // GUARDED_BY(_mu)

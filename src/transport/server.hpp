@@ -62,16 +62,26 @@ class session;
 class inbound_channel {
 public:
     explicit inbound_channel(channel_info info, std::weak_ptr<detail::session> session)
-        : _info(std::move(info)), _session(std::move(session)) {}
+        : _info(std::move(info)),
+          _session(std::move(session)),
+          _serial(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
     [[nodiscard]] const channel_info& info() const { return _info; }
+    // Grows with every channel accepted in this process: of two connections
+    // of the same sender, the later one has the larger serial.
+    [[nodiscard]] std::uint64_t serial() const { return _serial; }
     // Gives `bytes` of credit back to the sender. Any thread.
     void grant(std::uint64_t bytes);
+    // Tells the sender that every batch up to `committed` is durably
+    // processed (an ack frame), so that it may forget them. Any thread.
+    void acknowledge(sequence_number committed);
     // Closes the connection. Any thread.
     void close();
 
 private:
     channel_info _info;
     std::weak_ptr<detail::session> _session;
+    std::uint64_t _serial;
+    static inline std::atomic<std::uint64_t> next_serial{1};
 };
 
 class inbound_handler {
@@ -82,6 +92,8 @@ public:
     // holds after it), or refuse with an error whose message the sender gets
     // in a goodbye.
     [[nodiscard]] virtual transport_result<sequence_number> on_hello(const channel_info& info) = 0;
+    // The channel `on_hello` accepted exists now: credit and acks can go to it.
+    virtual void on_accepted(const std::shared_ptr<inbound_channel>& channel) { (void)channel; }
     // A frame after the hello. `frame.payload` is valid only during the call.
     // An error closes this connection (the sender is told why).
     [[nodiscard]] virtual transport_result<void> on_frame(

@@ -27,24 +27,29 @@ inline void add_sentences(local_cluster& cluster, std::uint64_t lines_per_instan
 
 // splitter and counter from libwordcount.so at `library`, then the file sink
 // on "counts" writing to `output`.
+// `delivery` is the mode of all three.
 inline void add_cpp_word_count(local_cluster& cluster, const std::string& library,
-                               const std::string& output) {
+                               const std::string& output,
+                               const std::string& delivery = "at_most_once") {
     cluster.add({.name = "splitter",
                  .library = library,
                  .class_name = "splitter",
                  .instances = 2,
                  .inputs = {{"lines", "shuffle"}},
-                 .outputs = {"words"}});
+                 .outputs = {"words"},
+                 .delivery = delivery});
     cluster.add({.name = "counter",
                  .library = library,
                  .class_name = "word_counter",
                  .instances = 2,
                  .inputs = {{"words", "key"}},
-                 .outputs = {"counts"}});
+                 .outputs = {"counts"},
+                 .delivery = delivery});
     cluster.add({.name = "sink",
                  .builtin = "file",
                  .inputs = {{"counts", "shuffle"}},
-                 .config = {{"stream", "counts"}, {"path", output}, {"format", "key value"}}});
+                 .config = {{"stream", "counts"}, {"path", output}, {"format", "key value"}},
+                 .delivery = delivery});
 }
 
 }  // namespace eddy::testing

@@ -129,6 +129,7 @@ transport_result<void> session::accept_hello(const wire::frame_view& frame) {
     wire::encode(wire::ack{*committed}, _out);
     wire::encode(wire::credit{_options.credit_window_bytes}, _out);
     write_pending();
+    _handler.on_accepted(_channel);
     return {};
 }
 
@@ -141,6 +142,14 @@ void session::grant(std::uint64_t bytes) {
         _pending_credit = 0;
         write_pending();
     }
+}
+
+void session::acknowledge(sequence_number committed) {
+    if (_close_after_write) {
+        return;
+    }
+    wire::encode(wire::ack{committed}, _out);
+    write_pending();
 }
 
 void session::refuse(wire::goodbye_reason reason, const std::string& message) {

@@ -25,6 +25,8 @@ public:
     static asio::awaitable<void> run(std::shared_ptr<session> self);
     // Returns credit to the sender (io thread).
     void grant(std::uint64_t bytes);
+    // Sends an ack frame (io thread).
+    void acknowledge(sequence_number committed);
     // Closes the connection (io thread).
     void close();
     [[nodiscard]] asio::any_io_executor executor() { return _socket.get_executor(); }
