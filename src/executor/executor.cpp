@@ -256,8 +256,8 @@ void executor::build_task() {
 }
 
 bool executor::admit(const runtime::record_batch& batch) {
-    if (_durable == nullptr || batch.sequence.value() == 0) {
-        return true;  // at_most_once, or a pure marker (watermark, end of stream)
+    if (batch.sequence.value() == 0) {
+        return true;  // a pure marker (watermark, end of stream)
     }
     auto& processed = _processed[batch.sender];
     if (batch.sequence.value() <= processed) {
@@ -282,11 +282,16 @@ void executor::before_commit() {
 
 void executor::after_commit() {
     // Upstream may forget what is committed here; then what it produced leaves.
+    acknowledge_upstream();
+    _transport->after_commit();
+}
+
+void executor::acknowledge_upstream() {
     for (const instance_id sender : _marks_moved) {
         _router->acknowledge(sender, sequence_number(_processed[sender]));
     }
     _marks_moved.clear();
-    _transport->after_commit();
+    _unacknowledged_batches = 0;
 }
 
 void executor::stop() {

@@ -77,12 +77,16 @@ public:
 private:
     void build_task();
     [[nodiscard]] std::unique_ptr<state::state_store> open_store(const computation_entry& me);
-    // The durable modes: whether to process an input batch (false for one
-    // whose sequence this instance has already processed: a resend), noting
-    // its sequence for the next commit.
+    // Whether to process an input batch (false for one whose sequence this
+    // instance has already processed: a resend), noting its sequence for the
+    // next commit and acknowledgement.
     [[nodiscard]] bool admit(const runtime::record_batch& batch);
     void before_commit();
     void after_commit();
+    // Acknowledges upstream what was processed (the durable modes: and
+    // committed). An at_most_once instance acknowledges too, after
+    // processing, so that a durable sender can forget what it sent.
+    void acknowledge_upstream();
     // Processes `batch` and, in the durable modes, up to a group's worth of
     // batches already queued behind it, then commits them as one.
     void process_group(std::unique_ptr<runtime::record_batch> batch);
@@ -136,13 +140,14 @@ private:
     std::map<std::string, std::string, std::less<>> _config;  // this computation's
     std::unique_ptr<runtime::instance_settings> _settings;
     std::unique_ptr<runtime::instance_task> _task;
-    // The durable modes: the task's store (owned by the task once built),
-    // the highest sequence processed per upstream instance, and which of
-    // them moved since the last commit.
+    // The durable modes: the task's store (owned by the task once built).
+    // Every mode: the highest sequence processed per upstream instance, and
+    // which of them moved since the last acknowledgement.
     std::unique_ptr<state::state_store> _store;
     state::rocksdb_store* _durable = nullptr;
     std::map<instance_id, std::uint64_t> _processed;
     std::set<instance_id> _marks_moved;
+    std::size_t _unacknowledged_batches = 0;  // at_most_once: since the last ack
     std::unique_ptr<admin_server> _admin;
 
     std::atomic<bool> _stop{false};

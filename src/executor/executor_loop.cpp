@@ -17,6 +17,9 @@ constexpr microseconds clock_check = 100ms;
 constexpr microseconds no_timer_wait = 1s;  // wakes to notice topology changes
 // Input batches committed together at most (durable modes).
 constexpr std::size_t group_commit_batches = 64;
+// Input batches an at_most_once instance processes between two acknowledgements
+// (and whenever its queue runs empty).
+constexpr std::size_t unacknowledged_batches_max = 32;
 }  // namespace
 
 runtime::inbound_queue::deadline executor::wait_deadline(microseconds cap) const {
@@ -84,6 +87,9 @@ bool executor::drive_consumer() {
         auto batch = _queue.try_pop();
         if (!batch) {
             _task->flush();
+            if (_durable == nullptr) {
+                acknowledge_upstream();
+            }
             batch = _queue.pop_until(wait_deadline(no_timer_wait));
             if (!batch) {
                 _task->fire_processing_timers();
@@ -98,8 +104,13 @@ bool executor::drive_consumer() {
 
 void executor::process_group(std::unique_ptr<runtime::record_batch> batch) {
     if (_durable == nullptr) {
-        _task->process(*batch);
+        if (admit(*batch)) {
+            _task->process(*batch);
+        }
         _transport->release(std::move(batch));
+        if (++_unacknowledged_batches == unacknowledged_batches_max) {
+            acknowledge_upstream();
+        }
         return;
     }
     // Group commit: what is already queued joins this commit, so that under

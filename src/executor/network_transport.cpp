@@ -184,6 +184,13 @@ std::int64_t network_transport::hand_over(channel& to, staged item) {
     return blocked;
 }
 
+std::uint64_t network_transport::first_sequence() {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(
+               std::chrono::duration_cast<std::chrono::microseconds>(now).count()));
+}
+
 std::string network_transport::sequence_position(instance_id to) const {
     return fmt::format("next-sequence/{}/{}", to, _self.epoch);
 }

@@ -103,7 +103,11 @@ public:
 private:
     struct channel {
         std::shared_ptr<transport::outbound_channel> link;
-        std::uint64_t next_sequence = 1;
+        // A channel's numbering starts at the wall clock in microseconds, so
+        // that a sender restarted without its store (at_most_once) goes on
+        // above every sequence its earlier run used and is not taken for a
+        // resend; the durable modes continue from their saved number.
+        std::uint64_t next_sequence = first_sequence();
         time_micros sent_watermark = min_time;
         bool ended = false;
         std::uint64_t saved_next = 0;   // durable: next_sequence as last saved
@@ -117,6 +121,7 @@ private:
         sequence_number last_sequence;
         bool end = false;
     };
+    [[nodiscard]] static std::uint64_t first_sequence();
     // Hands frames to the channel and counts the outcome; returns the time it waited.
     std::int64_t hand_over(channel& to, staged item);
     [[nodiscard]] std::string sequence_position(instance_id to) const;
