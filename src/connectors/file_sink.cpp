@@ -56,9 +56,10 @@ void file_sink::open(context& ctx, const option_reader& reader) {
         std::error_code ec;
         std::filesystem::resize_file(_path, _saved_length, ec);
         if (ec) {
-            throw std::runtime_error(fmt::format("{}: cannot cut '{}' back to its committed {} "
-                                                 "bytes: {}",
-                                                 name, _path, _saved_length, ec.message()));
+            throw std::runtime_error(
+                fmt::format("{}: cannot cut '{}' back to its committed {} "
+                            "bytes: {}",
+                            name, _path, _saved_length, ec.message()));
         }
     }
     const bool append = committed || _mode == file_mode::append;

@@ -44,7 +44,8 @@ public:
     [[nodiscard]] constexpr std::array<std::uint64_t, 4> state() const {
         return {_state[0], _state[1], _state[2], _state[3]};
     }
-    [[nodiscard]] static constexpr xoshiro256 from_state(const std::array<std::uint64_t, 4>& words) {
+    [[nodiscard]] static constexpr xoshiro256 from_state(
+        const std::array<std::uint64_t, 4>& words) {
         xoshiro256 restored(0);
         for (std::size_t i = 0; i < 4; ++i) {
             restored._state[i] = words[i];

@@ -218,16 +218,19 @@ std::unique_ptr<state::state_store> executor::open_store(const computation_entry
                         "directory (--state-dir)",
                         me.name, to_string(me.delivery)));
     }
-    // exactly_once syncs every commit; at_least_once may lose the last
-    // interval's commits to a machine crash (not to a process crash).
+    // exactly_once holds back each commit's outputs and acknowledgements
+    // until a (group) sync has put it on disk; at_least_once may lose the
+    // last interval's commits to a machine crash (not to a process crash).
     state::rocksdb_options options;
-    options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::every_commit
+    options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::group
                                                               : state::sync_policy::periodic;
     auto opened = state::rocksdb_store::open(_options.state_dir, options);
     if (!opened) {
         throw std::runtime_error(opened.error().message);
     }
     _durable = opened->get();
+    // A finished sync wakes the instance thread to send what it released.
+    _durable->set_on_synced([this] { _queue.wake(); });
     return std::move(*opened);
 }
 
@@ -281,9 +284,29 @@ void executor::before_commit() {
 }
 
 void executor::after_commit() {
-    // Upstream may forget what is committed here; then what it produced leaves.
-    acknowledge_upstream();
-    _transport->after_commit();
+    // Once the commit is on disk, upstream may forget what it holds, and
+    // what it produced leaves.
+    const std::uint64_t commit = _durable->last_commit();
+    for (const instance_id sender : _marks_moved) {
+        _unsynced_acks.push_back({commit, sender, sequence_number(_processed[sender])});
+    }
+    _marks_moved.clear();
+    _transport->after_commit(commit);
+    release_synced();
+}
+
+void executor::release_synced(bool wait) {
+    if (wait) {
+        if (auto synced = _durable->wait_synced(_durable->last_commit()); !synced) {
+            throw std::runtime_error(synced.error().message);
+        }
+    }
+    const std::uint64_t synced = _durable->synced_commit();
+    while (!_unsynced_acks.empty() && _unsynced_acks.front().commit <= synced) {
+        _router->acknowledge(_unsynced_acks.front().sender, _unsynced_acks.front().sequence);
+        _unsynced_acks.pop_front();
+    }
+    _transport->release_through(synced);
 }
 
 void executor::acknowledge_upstream() {

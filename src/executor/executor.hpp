@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -87,6 +88,9 @@ private:
     // committed). An at_most_once instance acknowledges too, after
     // processing, so that a durable sender can forget what it sent.
     void acknowledge_upstream();
+    // The durable modes: sends the outputs and acknowledgements of every
+    // commit that is on disk (all of them when `wait`, after waiting).
+    void release_synced(bool wait = false);
     // Processes `batch` and, in the durable modes, up to a group's worth of
     // batches already queued behind it, then commits them as one.
     void process_group(std::unique_ptr<runtime::record_batch> batch);
@@ -148,6 +152,13 @@ private:
     std::map<instance_id, std::uint64_t> _processed;
     std::set<instance_id> _marks_moved;
     std::size_t _unacknowledged_batches = 0;  // at_most_once: since the last ack
+    // durable: (commit, sender, sequence) acknowledgements waiting for their commit's sync
+    struct pending_ack {
+        std::uint64_t commit;
+        instance_id sender;
+        sequence_number sequence;
+    };
+    std::deque<pending_ack> _unsynced_acks;
     std::unique_ptr<admin_server> _admin;
 
     std::atomic<bool> _stop{false};

@@ -62,11 +62,17 @@ int executor::run_instance() {
         // The input ended (or a bounded source finished): event-time timers
         // fire, end of stream goes down every channel.
         _task->finish();
+        if (_durable != nullptr) {
+            release_synced(true);
+        }
         _transport->close(wire::goodbye_reason::normal, _options.drain_timeout);
     } else {
         _draining = true;
         drain_input();
         _task->flush();
+        if (_durable != nullptr) {
+            release_synced(true);
+        }
         _transport->close(wire::goodbye_reason::shutting_down, _options.drain_timeout);
     }
     _finished = true;
@@ -78,6 +84,9 @@ int executor::run_instance() {
 
 bool executor::drive_consumer() {
     while (!_task->input_finished()) {
+        if (_durable != nullptr) {
+            release_synced();  // what the last syncs put on disk leaves
+        }
         if (_has_pending.load(std::memory_order_acquire)) {
             apply_pending_topology();
         }
@@ -133,6 +142,9 @@ void executor::process_group(std::unique_ptr<runtime::record_batch> batch) {
 
 bool executor::drive_source() {
     while (!_stop.load(std::memory_order_acquire)) {
+        if (_durable != nullptr) {
+            release_synced();  // what the last syncs put on disk leaves
+        }
         if (_has_pending.load(std::memory_order_acquire)) {
             apply_pending_topology();
         }
@@ -153,6 +165,9 @@ bool executor::drive_source() {
 
 bool executor::drive_timer_source() {
     while (!_stop.load(std::memory_order_acquire)) {
+        if (_durable != nullptr) {
+            release_synced();  // what the last syncs put on disk leaves
+        }
         if (_has_pending.load(std::memory_order_acquire)) {
             apply_pending_topology();
         }

@@ -82,7 +82,7 @@ private:
     runtime::batch_pool& _pool;             // shared with the network_transport, which recycles
     std::vector<wire::record_view> _views;  // io thread: reused per batch
     std::mutex _mu;
-    std::map<instance_id, channel_state> _channels;  // GUARDED_BY(_mu)
+    std::map<instance_id, channel_state> _channels;     // GUARDED_BY(_mu)
     std::map<instance_id, sequence_number> _committed;  // GUARDED_BY(_mu)
     inbound_counters _counters;
 };

@@ -151,6 +151,7 @@ std::int64_t network_transport::send(instance_id destination,
             !put) {
             throw std::runtime_error("outbox write failed: " + put.error().message);
         }
+        to.outboxed.push_back(item.last_sequence.value());
     }
     _staged.push_back(std::move(item));
     return 0;
@@ -161,8 +162,8 @@ std::int64_t network_transport::hand_over(channel& to, staged item) {
     if (!item.frames.empty()) {
         const auto bytes = item.frames.size();
         const auto before = monotonic_nanos();
-        const auto outcome = to.link->send(std::move(item.frames), item.records,
-                                           item.credit_bytes, item.last_sequence);
+        const auto outcome = to.link->send(std::move(item.frames), item.records, item.credit_bytes,
+                                           item.last_sequence);
         blocked = monotonic_nanos() - before;
         if (outcome == transport::send_outcome::sent) {
             ++_counters.batches_out;
@@ -175,9 +176,10 @@ std::int64_t network_transport::hand_over(channel& to, staged item) {
     if (item.end) {
         to.ended = true;
         if (_store != nullptr && !to.link->wait_acknowledged(end_acknowledgement_timeout)) {
-            eddy::log().warn("channel to instance {}: end of stream before every batch was "
-                             "acknowledged; the outbox keeps the rest",
-                             item.to);
+            eddy::log().warn(
+                "channel to instance {}: end of stream before every batch was "
+                "acknowledged; the outbox keeps the rest",
+                item.to);
         }
         to.link->close(wire::goodbye_reason::normal, "end of stream", std::chrono::seconds(10));
     }
@@ -208,15 +210,16 @@ void network_transport::make_durable(state::rocksdb_store& store) {
             channel.saved_next = channel.next_sequence;
         }
         std::size_t resent = 0;
-        auto scanned = store.scan_outbox(
-            {id, _self.epoch}, sequence_number(0),
-            [&](sequence_number sequence, std::string_view frames) {
-                wire::byte_buffer copy;
-                copy.append(frames.data(), frames.size());
-                const auto bytes = copy.size();
-                channel.link->preload(std::move(copy), 0, bytes, sequence);
-                ++resent;
-            });
+        auto scanned =
+            store.scan_outbox({id, _self.epoch}, sequence_number(0),
+                              [&](sequence_number sequence, std::string_view frames) {
+                                  wire::byte_buffer copy;
+                                  copy.append(frames.data(), frames.size());
+                                  const auto bytes = copy.size();
+                                  channel.link->preload(std::move(copy), 0, bytes, sequence);
+                                  channel.outboxed.push_back(sequence.value());
+                                  ++resent;
+                              });
         if (!scanned) {
             throw std::runtime_error("outbox could not be read: " + scanned.error().message);
         }
@@ -230,12 +233,13 @@ void network_transport::make_durable(state::rocksdb_store& store) {
 void network_transport::before_commit() {
     for (auto& [id, channel] : _channels) {
         const auto acked = channel.link->acknowledged().value();
-        if (acked > channel.trimmed) {
-            if (auto erased = _store->erase_outbox_through({id, _self.epoch}, sequence_number(acked));
+        while (!channel.outboxed.empty() && channel.outboxed.front() <= acked) {
+            if (auto erased = _store->erase_outbox({id, _self.epoch},
+                                                   sequence_number(channel.outboxed.front()));
                 !erased) {
                 throw std::runtime_error("outbox trim failed: " + erased.error().message);
             }
-            channel.trimmed = acked;
+            channel.outboxed.pop_front();
         }
         if (channel.next_sequence != channel.saved_next) {
             if (auto put = _store->put_position(sequence_position(id),
@@ -248,21 +252,22 @@ void network_transport::before_commit() {
     }
 }
 
-void network_transport::after_commit() {
-    if (_staged.empty()) {
-        return;
+void network_transport::after_commit(std::uint64_t commit) {
+    for (auto& item : _staged) {
+        _unsynced.emplace_back(commit, std::move(item));
     }
-    auto staged = std::move(_staged);
     _staged.clear();
-    for (auto& item : staged) {
+}
+
+void network_transport::release_through(std::uint64_t synced) {
+    while (!_unsynced.empty() && _unsynced.front().first <= synced) {
+        staged item = std::move(_unsynced.front().second);
+        _unsynced.pop_front();
         auto found = _channels.find(item.to);
         if (found != _channels.end()) {
             (void)hand_over(found->second, std::move(item));
         }
     }
-    // Keep the vector's capacity for the next commit.
-    staged.clear();
-    _staged.swap(staged);
 }
 
 void network_transport::release(std::unique_ptr<runtime::record_batch> batch) {

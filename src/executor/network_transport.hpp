@@ -29,6 +29,7 @@
 #include "state/rocksdb_store.hpp"
 #include "transport/outbound.hpp"
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -72,9 +73,12 @@ public:
     // what an earlier run left there goes out first. Before start(); throws
     // std::runtime_error if the store cannot be read.
     void make_durable(state::rocksdb_store& store);
-    // The commit hooks of the durable modes (instance thread).
+    // The commit hooks of the durable modes (instance thread): what was
+    // staged belongs to commit number `commit` and leaves once
+    // release_through reaches it (the commit is on disk).
     void before_commit();
-    void after_commit();
+    void after_commit(std::uint64_t commit);
+    void release_through(std::uint64_t synced);
 
     // Opens a channel to `to` if there is none (a topology change added a
     // downstream instance). Instance thread.
@@ -110,8 +114,8 @@ private:
         std::uint64_t next_sequence = first_sequence();
         time_micros sent_watermark = min_time;
         bool ended = false;
-        std::uint64_t saved_next = 0;   // durable: next_sequence as last saved
-        std::uint64_t trimmed = 0;      // durable: outbox erased through this
+        std::uint64_t saved_next = 0;        // durable: next_sequence as last saved
+        std::deque<std::uint64_t> outboxed;  // durable: outbox entries not erased yet
     };
     struct staged {
         instance_id to;
@@ -137,6 +141,8 @@ private:
     runtime::batch_pool& _pool;
     state::rocksdb_store* _store = nullptr;  // durable modes
     std::vector<staged> _staged;             // durable: sent, waiting for the commit
+    // durable: committed, waiting for the commit's sync, in commit order
+    std::deque<std::pair<std::uint64_t, staged>> _unsynced;
     std::function<void(instance_id, std::uint64_t)> _credit_return;
     network_counters _counters;
 };

@@ -113,12 +113,12 @@ private:
 
     instance_settings _settings;
     std::unique_ptr<computation> _user;
-    source* _source;                // _user as a source, or null
-    batched_computation* _batched;  // _user as a batched computation, or null
+    source* _source;                   // _user as a source, or null
+    batched_computation* _batched;     // _user as a batched computation, or null
     commit_participant* _participant;  // _user as a commit participant, or null
     commit_hooks _hooks;
-    std::vector<due_timer> _due;    // a run of due timers for _batched
-    std::string _dead_letters;      // this computation's dead-letter stream
+    std::vector<due_timer> _due;  // a run of due timers for _batched
+    std::string _dead_letters;    // this computation's dead-letter stream
     std::unique_ptr<state::state_store> _store;
     producer _output;
     timer_service _timers;

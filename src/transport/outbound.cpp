@@ -97,7 +97,8 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
     // Credit may go negative by one send: a batch larger than the whole window
     // still goes out, and the receiver's buffering overshoots by one frame.
     _credit -= static_cast<std::int64_t>(credit_bytes);
-    _queue.push_back(queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
+    _queue.push_back(
+        queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
     _last_queued = std::max(_last_queued, last_sequence.value());
     schedule_write();
     return send_outcome::sent;
@@ -113,15 +114,15 @@ void outbound_channel::schedule_write() {
 void outbound_channel::preload(wire::byte_buffer frames, std::uint32_t records,
                                std::size_t credit_bytes, sequence_number last_sequence) {
     std::lock_guard lock(_mu);
-    _queue.push_back(queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
+    _queue.push_back(
+        queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
     _last_queued = std::max(_last_queued, last_sequence.value());
 }
 
 bool outbound_channel::wait_acknowledged(std::chrono::milliseconds timeout) {
     std::unique_lock lock(_mu);
     return _changed.wait_for(lock, timeout, [this] {
-        return _link == link::closed ||
-               _acked.load(std::memory_order_relaxed) >= _last_queued;
+        return _link == link::closed || _acked.load(std::memory_order_relaxed) >= _last_queued;
     }) && _link != link::closed;
 }
 
@@ -401,54 +402,53 @@ void outbound_channel::write_queued() {
         buffers.emplace_back(item.frames.data(), item.frames.size());
     }
     _io->write_in_progress = true;
-    asio::async_write(*_io->socket, buffers,
-                      [self = shared_from_this(), generation = _io->generation](
-                          std::error_code ec, std::size_t written) {
-                          self->_io->write_in_progress = false;
-                          if (ec || generation != self->_io->generation) {
-                              if (generation == self->_io->generation) {
-                                  self->lost("write: " + ec.message());
-                              } else if (self->_options.keep_until_acked) {
-                                  // The connection this write was for is gone;
-                                  // its frames go again, in order, on the next.
-                                  std::lock_guard lock(self->_mu);
-                                  if (self->_requeue_after_write) {
-                                      self->_requeue_after_write = false;
-                                      self->requeue_unacknowledged(self->_io->writing);
-                                  }
-                                  self->schedule_write();
-                              } else {
-                                  std::lock_guard lock(self->_mu);
-                                  for (auto& item : self->_io->writing) {
-                                      self->_counters.records_dropped += item.records;
-                                  }
-                                  self->_io->writing.clear();
-                              }
-                              return;
-                          }
-                          self->_counters.bytes_sent += written;
-                          {
-                              std::lock_guard lock(self->_mu);
-                              const auto acked =
-                                  self->_acked.load(std::memory_order_relaxed);
-                              for (auto& item : self->_io->writing) {
-                                  if (item.goodbye) {
-                                      self->_goodbye_written = true;
-                                  }
-                                  ++self->_counters.sends;
-                                  self->_counters.records_sent += item.records;
-                                  if (self->_options.keep_until_acked &&
-                                      item.last_sequence > acked) {
-                                      self->_unacked.push_back(std::move(item));
-                                  } else {
-                                      self->recycle(std::move(item.frames));
-                                  }
-                              }
-                              self->_io->writing.clear();
-                              self->_changed.notify_all();
-                          }
-                          self->write_queued();
-                      });
+    asio::async_write(
+        *_io->socket, buffers,
+        [self = shared_from_this(), generation = _io->generation](std::error_code ec,
+                                                                  std::size_t written) {
+            self->_io->write_in_progress = false;
+            if (ec || generation != self->_io->generation) {
+                if (generation == self->_io->generation) {
+                    self->lost("write: " + ec.message());
+                } else if (self->_options.keep_until_acked) {
+                    // The connection this write was for is gone;
+                    // its frames go again, in order, on the next.
+                    std::lock_guard lock(self->_mu);
+                    if (self->_requeue_after_write) {
+                        self->_requeue_after_write = false;
+                        self->requeue_unacknowledged(self->_io->writing);
+                    }
+                    self->schedule_write();
+                } else {
+                    std::lock_guard lock(self->_mu);
+                    for (auto& item : self->_io->writing) {
+                        self->_counters.records_dropped += item.records;
+                    }
+                    self->_io->writing.clear();
+                }
+                return;
+            }
+            self->_counters.bytes_sent += written;
+            {
+                std::lock_guard lock(self->_mu);
+                const auto acked = self->_acked.load(std::memory_order_relaxed);
+                for (auto& item : self->_io->writing) {
+                    if (item.goodbye) {
+                        self->_goodbye_written = true;
+                    }
+                    ++self->_counters.sends;
+                    self->_counters.records_sent += item.records;
+                    if (self->_options.keep_until_acked && item.last_sequence > acked) {
+                        self->_unacked.push_back(std::move(item));
+                    } else {
+                        self->recycle(std::move(item.frames));
+                    }
+                }
+                self->_io->writing.clear();
+                self->_changed.notify_all();
+            }
+            self->write_queued();
+        });
 }
 
 void outbound_channel::lost(const std::string& why) {

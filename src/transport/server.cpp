@@ -178,8 +178,7 @@ void inbound_channel::grant(std::uint64_t bytes) {
 
 void inbound_channel::acknowledge(sequence_number committed) {
     if (auto session = _session.lock()) {
-        asio::post(session->executor(),
-                   [session, committed] { session->acknowledge(committed); });
+        asio::post(session->executor(), [session, committed] { session->acknowledge(committed); });
     }
 }
 

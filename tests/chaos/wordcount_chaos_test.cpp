@@ -17,10 +17,9 @@
 #include "support/wordcount_reference.hpp"
 #include "support/wordcount_topology.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-
-#include <fmt/format.h>
 
 #include <map>
 #include <random>
@@ -208,8 +207,8 @@ TEST(chaos, at_most_once_reports_what_it_lost) {
         const auto found = counts.find(word);
         lost += std::max(0L, n - (found == counts.end() ? 0 : found->second));
     }
-    const std::string report = fmt::format("at_most_once lost {} of {} words ({:.2f}%)", lost,
-                                           want, 100.0 * static_cast<double>(lost) / want);
+    const std::string report = fmt::format("at_most_once lost {} of {} words ({:.2f}%)", lost, want,
+                                           100.0 * static_cast<double>(lost) / want);
     std::printf("%s\n", report.c_str());
     RecordProperty("loss", report);
     EXPECT_GT(total(counts), 0);
