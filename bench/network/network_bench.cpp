@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -299,10 +300,26 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
     std::fflush(stdout);
 }
 
+// EDDY_BENCH_MODES=exactly_once (a comma-separated list) runs only those.
+std::vector<std::string> modes_to_run() {
+    std::vector<std::string> modes = {"at_most_once", "at_least_once", "exactly_once"};
+    if (const char* only = std::getenv("EDDY_BENCH_MODES")) {
+        std::vector<std::string> chosen;
+        std::string list = only;
+        for (const auto& mode : modes) {
+            if (list.find(mode) != std::string::npos) {
+                chosen.push_back(mode);
+            }
+        }
+        return chosen;
+    }
+    return modes;
+}
+
 // The delivery modes side by side, each at full load and at half its own rate.
 void measure_modes(const settings& options) {
     double at_most_once = 0;
-    for (const std::string mode : {"at_most_once", "at_least_once", "exactly_once"}) {
+    for (const std::string& mode : modes_to_run()) {
         try {
             const auto full = run_pipeline(link_kind::unix_socket, source_kind::generator, 0,
                                            options.modes_records, options, 120s, mode);

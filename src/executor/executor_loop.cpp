@@ -15,8 +15,11 @@ using namespace std::chrono_literals;
 constexpr microseconds idle_poll_wait = 1ms;
 constexpr microseconds clock_check = 100ms;
 constexpr microseconds no_timer_wait = 1s;  // wakes to notice topology changes
-// Input batches committed together at most (durable modes).
-constexpr std::size_t group_commit_batches = 64;
+// Input batches committed together at most (durable modes). The syncs are
+// grouped by the store's sync thread whatever this is, so a commit need not
+// be large for throughput; a small one keeps what it produced from waiting
+// for the rest of the group.
+constexpr std::size_t group_commit_batches = 8;
 // Input batches an at_most_once instance processes between two acknowledgements
 // (and whenever its queue runs empty).
 constexpr std::size_t unacknowledged_batches_max = 32;
@@ -136,6 +139,7 @@ void executor::process_group(std::unique_ptr<runtime::record_batch> batch) {
         if (!batch) {
             break;
         }
+        release_synced();  // earlier commits' outputs need not wait for this one
     }
     _task->commit();
 }

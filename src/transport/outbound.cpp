@@ -407,17 +407,24 @@ void outbound_channel::write_queued() {
         [self = shared_from_this(), generation = _io->generation](std::error_code ec,
                                                                   std::size_t written) {
             self->_io->write_in_progress = false;
+            {
+                // keep_until_acked: the connection was lost while this write
+                // ran; whether or not it got through, its frames go again, in
+                // order, on the next one (the receiver drops what it has).
+                std::lock_guard lock(self->_mu);
+                if (self->_requeue_after_write) {
+                    self->_requeue_after_write = false;
+                    self->requeue_unacknowledged(self->_io->writing);
+                    self->schedule_write();
+                    return;
+                }
+            }
             if (ec || generation != self->_io->generation) {
                 if (generation == self->_io->generation) {
                     self->lost("write: " + ec.message());
                 } else if (self->_options.keep_until_acked) {
-                    // The connection this write was for is gone;
-                    // its frames go again, in order, on the next.
                     std::lock_guard lock(self->_mu);
-                    if (self->_requeue_after_write) {
-                        self->_requeue_after_write = false;
-                        self->requeue_unacknowledged(self->_io->writing);
-                    }
+                    self->requeue_unacknowledged(self->_io->writing);
                     self->schedule_write();
                 } else {
                     std::lock_guard lock(self->_mu);

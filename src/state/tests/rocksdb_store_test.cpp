@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -203,8 +204,9 @@ TEST_F(rocksdb_store_test, committed_writes_survive_reopen_and_uncommitted_are_l
 }
 
 TEST_F(rocksdb_store_test, a_crash_after_commit_keeps_exactly_the_committed_data) {
-    for (const sync_policy policy : {sync_policy::every_commit, sync_policy::periodic}) {
-        SCOPED_TRACE(policy == sync_policy::every_commit ? "every_commit" : "periodic");
+    for (const sync_policy policy :
+         {sync_policy::every_commit, sync_policy::periodic, sync_policy::group}) {
+        SCOPED_TRACE(static_cast<int>(policy));
         std::error_code ignored;
         fs::remove_all(_dir, ignored);
         in_child_that_dies([&] {
@@ -387,6 +389,45 @@ TEST_F(rocksdb_store_test, input_marks_and_positions_round_trip_and_survive_reop
     auto none = store->position("kafka:other/0");
     ASSERT_TRUE(none);
     EXPECT_EQ(*none, std::nullopt);
+}
+
+TEST_F(rocksdb_store_test, group_sync_numbers_commits_and_reports_them_on_disk) {
+    auto store = open({.sync = sync_policy::group});
+    ASSERT_TRUE(store);
+    std::atomic<int> syncs{0};
+    store->set_on_synced([&] { ++syncs; });
+    EXPECT_EQ(store->last_commit(), 0u);
+    ASSERT_TRUE(store->commit());  // empty: not a commit
+    EXPECT_EQ(store->last_commit(), 0u);
+    for (int i = 1; i <= 20; ++i) {
+        ASSERT_TRUE(store->put(key_group(1), "k", "n", std::to_string(i)));
+        ASSERT_TRUE(store->commit());
+        EXPECT_EQ(store->last_commit(), static_cast<std::uint64_t>(i));
+        EXPECT_LE(store->synced_commit(), store->last_commit());
+    }
+    ASSERT_TRUE(store->wait_synced(20));
+    EXPECT_EQ(store->synced_commit(), 20u);
+    // At least one sync, and no more than one per commit: the thread groups them.
+    EXPECT_GE(syncs.load(), 1);
+    EXPECT_LE(syncs.load(), 20);
+    store.reset();
+    store = open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(read(*store, key_group(1), "k", "n"), "20");
+}
+
+TEST_F(rocksdb_store_test, every_commit_and_periodic_count_a_commit_as_synced_once_written) {
+    for (const sync_policy policy : {sync_policy::every_commit, sync_policy::periodic}) {
+        std::error_code ignored;
+        fs::remove_all(_dir, ignored);
+        auto store = open({.sync = policy});
+        ASSERT_TRUE(store);
+        ASSERT_TRUE(store->put(key_group(1), "k", "n", "v"));
+        ASSERT_TRUE(store->commit());
+        EXPECT_EQ(store->last_commit(), 1u);
+        EXPECT_EQ(store->synced_commit(), 1u);
+        EXPECT_TRUE(store->wait_synced(1));
+    }
 }
 
 TEST_F(rocksdb_store_test, periodic_sync_commits_and_reopens) {

@@ -31,7 +31,7 @@ public:
             return fail(transport_errc::refused, "this is instance 1, not {}", info.receiver);
         }
         ++hellos;
-        return sequence_number(0);
+        return sequence_number(committed.load());
     }
     transport_result<void> on_frame(const std::shared_ptr<inbound_channel>& channel,
                                     const wire::frame_view& frame) override {
@@ -45,6 +45,8 @@ public:
         }
         {
             std::lock_guard lock(mu);
+            last_channel = channel;
+            sequences.push_back(header->sequence.value());
             for (const auto& r : records) {
                 keys.emplace_back(r.key);
             }
@@ -73,8 +75,22 @@ public:
         held.clear();
     }
 
+    // Acknowledges every batch up to `through`, as a receiver after its commit.
+    void acknowledge(std::uint64_t through) {
+        std::shared_ptr<inbound_channel> channel;
+        {
+            std::lock_guard lock(mu);
+            channel = last_channel;
+        }
+        committed = through;
+        channel->acknowledge(sequence_number(through));
+    }
+
     std::mutex mu;
     std::vector<std::string> keys;
+    std::vector<std::uint64_t> sequences;  // of the batches, in arrival order
+    std::shared_ptr<inbound_channel> last_channel;
+    std::atomic<std::uint64_t> committed{0};  // answered to a hello
     std::vector<std::pair<std::shared_ptr<inbound_channel>, std::size_t>> held;
     std::atomic<bool> hold_credit{false};
     std::atomic<int> hellos{0};
@@ -275,6 +291,58 @@ TEST_P(channel_test, drops_while_the_receiver_is_gone_and_resumes_when_it_is_bac
     ASSERT_TRUE(wait_until([&] { return handler.received() == 20; }, 5s));
     EXPECT_EQ(handler.keys.back(), "29");
     EXPECT_EQ(channel->counters().connects.load(), 2u);
+    channel->close(wire::goodbye_reason::normal, "done", 5s);
+}
+
+TEST_P(channel_test, keeps_what_is_unacknowledged_and_resends_it_after_a_reconnection) {
+    io_loop loop;
+    recording_handler first_handler;
+    auto first = std::make_unique<server>(loop, first_handler);
+    auto bound = first->listen(listen_address());
+    ASSERT_TRUE(bound);
+    loop.start();
+
+    outbound_options options;
+    options.disconnected = when_disconnected::wait;
+    options.keep_until_acked = true;
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"}, options);
+    channel->start();
+    for (std::uint64_t b = 1; b <= 10; ++b) {
+        auto frame = make_batch(*channel, b, static_cast<int>((b - 1) * 10), 10);
+        const auto bytes = frame.size();
+        ASSERT_EQ(channel->send(std::move(frame), 10, bytes, sequence_number(b)),
+                  send_outcome::sent);
+    }
+    ASSERT_TRUE(wait_until([&] { return first_handler.received() == 100; }, 5s));
+    // The receiver commits batches 1..6, then dies before committing more.
+    first_handler.acknowledge(6);
+    ASSERT_TRUE(wait_until([&] { return channel->acknowledged() == sequence_number(6); }, 5s));
+    first.reset();
+
+    // Its successor has committed through 6: it gets 7..10 again, in order,
+    // and then what is sent next; nothing is dropped meanwhile.
+    recording_handler second_handler;
+    second_handler.committed = 6;
+    server second(loop, second_handler);
+    ASSERT_TRUE(second.listen(*bound));
+    {
+        auto frame = make_batch(*channel, 11, 100, 10);
+        const auto bytes = frame.size();
+        ASSERT_EQ(channel->send(std::move(frame), 10, bytes, sequence_number(11)),
+                  send_outcome::sent);
+    }
+    ASSERT_TRUE(wait_until([&] { return second_handler.received() == 50; }, 5s))
+        << second_handler.received();
+    EXPECT_EQ(second_handler.sequences, (std::vector<std::uint64_t>{7, 8, 9, 10, 11}));
+    for (int i = 0; i < 50; ++i) {
+        EXPECT_EQ(second_handler.keys[static_cast<std::size_t>(i)], std::to_string(60 + i));
+    }
+    EXPECT_EQ(channel->counters().records_dropped.load(), 0u);
+
+    EXPECT_FALSE(channel->wait_acknowledged(50ms));
+    second_handler.acknowledge(11);
+    EXPECT_TRUE(channel->wait_acknowledged(5s));
     channel->close(wire::goodbye_reason::normal, "done", 5s);
 }
 
