@@ -50,6 +50,7 @@ void group_sync::run() {
         const std::uint64_t covered = _written;
         lock.unlock();
         auto error = _sync();  // not under _mu: the owner goes on committing
+        const bool synced_ok = !error;
         lock.lock();
         if (error) {
             _failed = true;
@@ -60,7 +61,7 @@ void group_sync::run() {
             _synced.store(covered, std::memory_order_release);
         }
         _progress.notify_all();
-        if (!error && _on_synced) {
+        if (synced_ok && _on_synced) {
             const auto notify = _on_synced;
             lock.unlock();
             notify();
