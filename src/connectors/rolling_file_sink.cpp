@@ -136,7 +136,7 @@ void rolling_file_sink::open(context& ctx, const option_reader& reader) {
                 fmt::format("{}: saved position '{}' does not parse", name, *saved));
         }
         _durable = true;
-        recover(renamed_below, part, length);
+        ctx.log(log_level::info, recover(renamed_below, part, length));
         _saved = *saved;
     } else {
         _part = first_free_part();
@@ -192,8 +192,8 @@ std::uint64_t rolling_file_sink::first_free_part() const {
     return next;
 }
 
-void rolling_file_sink::recover(std::uint64_t renamed_below, std::uint64_t part,
-                                std::uint64_t length) {
+std::string rolling_file_sink::recover(std::uint64_t renamed_below, std::uint64_t part,
+                                       std::uint64_t length) {
     const auto& name = options().name;
     // Complete in the committed state, perhaps not renamed before the crash.
     for (std::uint64_t n = renamed_below; n < part; ++n) {
@@ -220,6 +220,7 @@ void rolling_file_sink::recover(std::uint64_t renamed_below, std::uint64_t part,
     }
     const auto current = in_progress_path(part);
     const auto size = fs::file_size(current, ec);
+    const auto cut = ec ? 0 : size - std::min(size, length);
     if (!ec) {
         if (size < length) {
             throw std::runtime_error(fmt::format(
@@ -242,6 +243,10 @@ void rolling_file_sink::recover(std::uint64_t renamed_below, std::uint64_t part,
     _part = part;
     _length = length;
     _renamed_below = part;
+    return fmt::format(
+        "restarted at part {} with {} committed bytes: {} uncommitted bytes cut, "
+        "{} later parts in progress removed",
+        part, length, cut, uncommitted.size());
 }
 
 void rolling_file_sink::process_record(context& ctx, const record& r) {

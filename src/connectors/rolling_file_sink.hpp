@@ -96,8 +96,10 @@ private:
                                                            std::string_view suffix) const;
     // One past the highest part number found in the directory, or 0.
     [[nodiscard]] std::uint64_t first_free_part() const;
-    // After a restart in a durable mode, from the saved position.
-    void recover(std::uint64_t renamed_below, std::uint64_t part, std::uint64_t length);
+    // After a restart in a durable mode, from the saved position; returns
+    // what it did, for the log.
+    [[nodiscard]] std::string recover(std::uint64_t renamed_below, std::uint64_t part,
+                                      std::uint64_t length);
     // Closes the part in progress (if it holds anything) and starts the next.
     void roll();
     // Renames part n to its final name, if it is still in progress.
