@@ -7,6 +7,8 @@
 // starts them again. At the end the parts under their final names hold
 // every line exactly once; at every step before, they hold only complete,
 // distinct, expected lines (a reader never sees an uncommitted one).
+// Then bounded runs, in exactly_once and at_most_once: the sources finish,
+// the sink closes its last part when its input ends, everything exits 0.
 
 #include "support/local_cluster.hpp"
 
@@ -221,6 +223,58 @@ TEST(file_connectors, exactly_once_lines_survive_sigkills_of_source_and_sink) {
             return true;
         },
         10s));
+}
+
+// A bounded read of a directory, without kills: the sources finish, the
+// sink closes its last part at the end of its input (no roll by time here),
+// every process exits 0, and no part is left in progress.
+void bounded_run_ends_with_every_part_final(const std::string& delivery) {
+    temp_dir dir("eddy-file-bounded-" + delivery);
+    const auto input = dir / "in";
+    const auto output = dir / "out";
+    fs::create_directories(input);
+    std::set<std::string> expected;
+    for (int f = 0; f < 5; ++f) {
+        std::ofstream file(input / fmt::format("{}.txt", f));
+        for (int i = 0; i < 3000; ++i) {
+            const auto line = fmt::format("{} {}", f, i);
+            file << line << "\n";
+            expected.insert(line);
+        }
+    }
+    local_cluster cluster(dir.path(), link::unix_socket);
+    cluster.add({.name = "files",
+                 .builtin = "file-source",
+                 .instances = 2,
+                 .outputs = {"lines"},
+                 .config = {{"stream", "lines"}, {"path", input.string()}},
+                 .delivery = delivery});
+    cluster.add({.name = "parts",
+                 .builtin = "rolling-file",
+                 .inputs = {{"lines", "shuffle"}},
+                 .config = {{"stream", "lines"},
+                            {"dir", output.string()},
+                            {"format", "value"},
+                            {"roll_bytes", "7000"},
+                            {"roll_interval_ms", "0"}},
+                 .delivery = delivery});
+    cluster.start();
+    ASSERT_TRUE(cluster.wait_exit_all(60s)) << cluster.logs();
+    const auto seen = read_final_parts(output, expected);
+    EXPECT_EQ(seen.problems, "");
+    EXPECT_TRUE(std::equal(seen.lines.begin(), seen.lines.end(), expected.begin(), expected.end()))
+        << seen.lines.size() << " of " << expected.size() << " lines";
+    for (const auto& entry : fs::directory_iterator(output)) {
+        EXPECT_NE(entry.path().extension(), ".inprogress") << entry.path();
+    }
+}
+
+TEST(file_connectors, exactly_once_bounded_run_ends_with_every_part_final) {
+    bounded_run_ends_with_every_part_final("exactly_once");
+}
+
+TEST(file_connectors, at_most_once_bounded_run_ends_with_every_part_final) {
+    bounded_run_ends_with_every_part_final("at_most_once");
 }
 
 }  // namespace
