@@ -224,8 +224,9 @@ std::string rolling_file_sink::recover(std::uint64_t renamed_below, std::uint64_
     if (!ec) {
         if (size < length) {
             throw std::runtime_error(fmt::format(
-                "{}: '{}' has {} bytes but {} were committed: it was changed outside eddy", name,
-                current.string(), size, length));
+                "{}: '{}' has {} bytes but {} were committed: it was changed outside eddy (or lost "
+                "to a machine crash)",
+                name, current.string(), size, length));
         }
         fs::resize_file(current, length, ec);
         if (ec) {

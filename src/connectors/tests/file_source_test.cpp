@@ -168,6 +168,26 @@ TEST(file_source, tailing_picks_up_appended_lines_and_new_files_and_waits_for_pa
     EXPECT_EQ(values(ctx), std::vector<std::string>{"partial line"});
 }
 
+TEST(file_source, a_file_shorter_than_its_position_is_reported_once_and_waits) {
+    temp_dir dir;
+    append(dir / "a", "one\ntwo\n");
+    file_source source;
+    recording_context ctx(
+        {{"path", dir.path().string()}, {"tail", "true"}, {"poll_interval_ms", "0"}});
+    source.init(ctx);
+    EXPECT_EQ(source.poll(ctx), poll_status::produced);
+    fs::resize_file(dir / "a", 2);
+    EXPECT_EQ(source.poll(ctx), poll_status::idle);
+    EXPECT_EQ(source.poll(ctx), poll_status::idle);
+    ASSERT_EQ(ctx.log_lines().size(), 1u);
+    EXPECT_NE(ctx.log_lines()[0].find("has 2 bytes, fewer than its read position 8"),
+              std::string::npos)
+        << ctx.log_lines()[0];
+    append(dir / "a", "345678three\n");  // longer than the position again
+    EXPECT_EQ(source.poll(ctx), poll_status::produced);
+    EXPECT_EQ(values(ctx), (std::vector<std::string>{"one", "two", "three"}));
+}
+
 TEST(file_source, a_bounded_read_takes_the_last_line_without_newline) {
     temp_dir dir;
     append(dir / "a", "one\ntwo");

@@ -178,6 +178,28 @@ TEST(rolling_file_sink, a_restart_cuts_back_the_part_in_progress_and_finishes_re
     EXPECT_EQ(all, "aaaa\nbbbb\ncc\ndddd\neeeeeeeeee\nf\n");
 }
 
+TEST(rolling_file_sink, a_restart_without_its_committed_part_fails_clearly) {
+    temp_dir dir;
+    recording_context ctx(config_for(dir, "100"));
+    {
+        rolling_file_sink sink;
+        sink.init(ctx);
+        sink.prepare_commit(ctx);
+        deliver(sink, ctx, "abc");
+        sink.prepare_commit(ctx);
+    }
+    fs::remove(dir.path() / "part-000000.inprogress");
+    rolling_file_sink restarted;
+    try {
+        restarted.init(ctx);
+        FAIL() << "init should throw";
+    } catch (const std::runtime_error& e) {
+        EXPECT_EQ(std::string(e.what()), "rolling-file: the part in progress '" +
+                                             (dir.path() / "part-000000.inprogress").string() +
+                                             "' (4 committed bytes) is missing");
+    }
+}
+
 TEST(rolling_file_sink, a_part_rolls_after_the_interval) {
     temp_dir dir;
     auto config = config_for(dir, "0");
