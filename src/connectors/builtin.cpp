@@ -1,11 +1,13 @@
 #include "builtin.hpp"
 
 #include "file_sink.hpp"
+#include "file_source.hpp"
 #include "generator.hpp"
 #include "kafka_sink.hpp"
 #include "kafka_source.hpp"
 #include "mysql_sink.hpp"
 #include "postgres_sink.hpp"
+#include "rolling_file_sink.hpp"
 #include "stdout_sink.hpp"
 
 #include <fmt/format.h>
@@ -68,6 +70,28 @@ std::unique_ptr<computation> make_file(const option_map& config) {
     return std::make_unique<file_sink>(std::move(o));
 }
 
+std::unique_ptr<computation> make_rolling_file(const option_map& config) {
+    reject_unknown_options(config, "rolling-file", rolling_file_option_names());
+    rolling_file_options o{.lines = read_sink_names(config, "rolling-file")};
+    const auto owner = o.lines.name;
+    o = read_rolling_file_options(option_reader::of(config, owner), std::move(o));
+    return std::make_unique<rolling_file_sink>(std::move(o));
+}
+
+std::unique_ptr<computation> make_file_source(const option_map& config) {
+    reject_unknown_options(config, "file-source", file_source_option_names());
+    file_source_options o;
+    auto reader = option_reader::of(config, o.name);
+    o.name = reader.text("name").value_or(o.name);
+    o.stream = reader.text("stream").value_or(o.stream);
+    const auto owner = o.name;
+    o = read_file_source_options(option_reader::of(config, owner), std::move(o));
+    if (o.path.empty()) {
+        throw std::invalid_argument(fmt::format("{}: option 'path' is required", owner));
+    }
+    return std::make_unique<file_source>(std::move(o));
+}
+
 std::unique_ptr<computation> make_kafka_sink_builtin(const option_map& config) {
     reject_unknown_options(config, "kafka-sink", kafka_sink_option_names());
     kafka_sink_options o;
@@ -86,14 +110,16 @@ std::unique_ptr<computation> make_kafka_source_builtin(const option_map& config)
 }
 
 // Sorted by name.
-const std::array<builtin, 7>& registry() {
-    static const std::array<builtin, 7> all = {{
+const std::array<builtin, 9>& registry() {
+    static const std::array<builtin, 9> all = {{
         {"file", make_file},
+        {"file-source", make_file_source},
         {"generator", make_generator},
         {"kafka-sink", make_kafka_sink_builtin},
         {"kafka-source", make_kafka_source_builtin},
         {"mysql-sink", make_mysql_sink},
         {"postgres-sink", make_postgres_sink},
+        {"rolling-file", make_rolling_file},
         {"stdout", make_stdout},
     }};
     return all;

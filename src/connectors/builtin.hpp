@@ -26,7 +26,8 @@ enum class connector_errc {
     invalid_option,   // an option is unknown or its value is bad
 };
 
-// A new instance of the built-in `name` ("generator", "stdout", "file").
+// A new instance of the built-in `name` ("generator", "stdout", "file", ...:
+// builtin_names()).
 // Thread-safe; each call makes a fresh instance.
 [[nodiscard]] result<std::unique_ptr<computation>, connector_errc> make_builtin(
     std::string_view name, const option_map& config = {});

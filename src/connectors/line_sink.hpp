@@ -58,6 +58,8 @@ protected:
     virtual void write_lines(std::string_view lines) = 0;
     // Writes what is buffered, if anything.
     void flush_buffer();
+    // Bytes of lines waiting in the buffer.
+    [[nodiscard]] std::size_t buffered_bytes() const { return _buffer.size(); }
 
 private:
     line_sink_options _options;

@@ -31,8 +31,9 @@ constexpr std::array<std::string_view, 14> computation_keys{
 constexpr std::array<std::string_view, 1> top_level_keys{"computations"};
 constexpr std::array<std::string_view, 2> input_keys{"stream", "grouping"};
 constexpr std::array<std::string_view, 2> resource_keys{"cpu", "memory"};
-constexpr std::array<std::string_view, 7> builtins{
-    "generator", "stdout", "file", "postgres-sink", "mysql-sink", "kafka-source", "kafka-sink"};
+constexpr std::array<std::string_view, 9> builtins{"generator",   "stdout",       "file",
+                                                   "file-source", "rolling-file", "postgres-sink",
+                                                   "mysql-sink",  "kafka-source", "kafka-sink"};
 
 // Reads one computation's map, reporting every problem of it. The spec it
 // returns is only meaningful when nothing was reported.
@@ -235,8 +236,8 @@ private:
                 _spec.instances = count;
             }
         }
-        if (_spec.builtin == "file" && _spec.instances != 1) {
-            problem(node, "the built-in 'file' runs as exactly one instance");
+        if ((_spec.builtin == "file" || _spec.builtin == "rolling-file") && _spec.instances != 1) {
+            problem(node, "the built-in '{}' runs as exactly one instance", _spec.builtin);
         }
     }
 

@@ -13,13 +13,14 @@ TEST(builtin, unknown_name_is_a_clear_error) {
     EXPECT_EQ(made.error().kind, connector_errc::unknown_builtin);
     EXPECT_EQ(made.error().message,
               "unknown built-in computation 'kafka-ish'; built-in computations are: "
-              "file, generator, kafka-sink, kafka-source, mysql-sink, postgres-sink, stdout");
+              "file, file-source, generator, kafka-sink, kafka-source, mysql-sink, postgres-sink, "
+              "rolling-file, stdout");
 }
 
 TEST(builtin, knows_its_names) {
-    EXPECT_EQ(builtin_names(),
-              (std::vector<std::string_view>{"file", "generator", "kafka-sink", "kafka-source",
-                                             "mysql-sink", "postgres-sink", "stdout"}));
+    EXPECT_EQ(builtin_names(), (std::vector<std::string_view>{
+                                   "file", "file-source", "generator", "kafka-sink", "kafka-source",
+                                   "mysql-sink", "postgres-sink", "rolling-file", "stdout"}));
 }
 
 TEST(builtin, generator_takes_name_and_stream_from_the_config) {

@@ -176,6 +176,10 @@ TEST(manifest_errors, instances_out_of_range) {
     EXPECT_EQ(problems("name: f\nbuiltin: file\ninstances: 2\n"),
               std::vector<std::string>{"wordcount.yaml:3:12: computation 'f': the built-in "
                                        "'file' runs as exactly one instance"});
+    EXPECT_EQ(problems("name: r\nbuiltin: rolling-file\ninstances: 3\n"),
+              std::vector<std::string>{"wordcount.yaml:3:12: computation 'r': the built-in "
+                                       "'rolling-file' runs as exactly one instance"});
+    EXPECT_EQ(problems("name: s\nbuiltin: file-source\ninstances: 3\n").size(), 0u);
 }
 
 TEST(manifest_errors, unknown_key_names_the_known_ones) {
@@ -200,8 +204,8 @@ TEST(manifest_errors, builtin_names_and_exclusive_ways_to_run) {
     EXPECT_EQ(
         problems("name: a\nbuiltin: kafka\n"),
         std::vector<std::string>{"wordcount.yaml:2:10: computation 'a': builtin 'kafka' is "
-                                 "not one of generator, stdout, file, postgres-sink, mysql-sink, "
-                                 "kafka-source, kafka-sink"});
+                                 "not one of generator, stdout, file, file-source, rolling-file, "
+                                 "postgres-sink, mysql-sink, kafka-source, kafka-sink"});
     const auto both = problems("name: a\nbuiltin: stdout\nlibrary: /bin/sh\nclass: a\n");
     ASSERT_EQ(both.size(), 1u);
     EXPECT_EQ(both[0],
