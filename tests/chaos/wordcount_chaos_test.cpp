@@ -124,16 +124,7 @@ public:
 private:
     void cluster_add_all(const std::string& delivery) {
         _output = _dir / "counts.txt";
-        _cluster.add({.name = "sentences",
-                      .builtin = "generator",
-                      .instances = 2,
-                      .outputs = {"lines"},
-                      .config = {{"stream", "lines"},
-                                 {"kind", "sentences"},
-                                 {"count", std::to_string(lines_per_instance)},
-                                 {"rate", std::to_string(lines_per_second)},
-                                 {"seed", std::to_string(seed)}},
-                      .delivery = delivery});
+        add_sentences(_cluster, lines_per_instance, seed, lines_per_second, delivery);
         add_cpp_word_count(_cluster, EDDY_WORDCOUNT_LIBRARY, _output.string(), delivery);
     }
 

@@ -8,21 +8,29 @@
 #include "support/local_cluster.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace eddy::testing {
 
-// The seeded, bounded sentence source, 2 instances, on stream "lines".
+// The seeded, bounded sentence source, 2 instances, on stream "lines";
+// `rate` lines per second per instance (0: as fast as polled).
 inline void add_sentences(local_cluster& cluster, std::uint64_t lines_per_instance,
-                          std::uint64_t seed) {
+                          std::uint64_t seed, std::uint64_t rate = 0,
+                          const std::string& delivery = "at_most_once") {
+    std::map<std::string, std::string> config{{"stream", "lines"},
+                                              {"kind", "sentences"},
+                                              {"count", std::to_string(lines_per_instance)},
+                                              {"seed", std::to_string(seed)}};
+    if (rate != 0) {
+        config["rate"] = std::to_string(rate);
+    }
     cluster.add({.name = "sentences",
                  .builtin = "generator",
                  .instances = 2,
                  .outputs = {"lines"},
-                 .config = {{"stream", "lines"},
-                            {"kind", "sentences"},
-                            {"count", std::to_string(lines_per_instance)},
-                            {"seed", std::to_string(seed)}}});
+                 .config = std::move(config),
+                 .delivery = delivery});
 }
 
 // splitter and counter from libwordcount.so at `library`, then the file sink

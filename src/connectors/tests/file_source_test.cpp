@@ -2,6 +2,7 @@
 
 #include "connectors/builtin.hpp"
 #include "connectors/testing/recording_context.hpp"
+#include "support/process.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -19,22 +20,7 @@ namespace {
 using testing::recording_context;
 namespace fs = std::filesystem;
 
-// A fresh temporary directory, removed with everything in it at the end.
-class temp_dir {
-public:
-    temp_dir() {
-        static int counter = 0;
-        _path = fs::temp_directory_path() / ("eddy_file_source_test_" + std::to_string(::getpid()) +
-                                             "_" + std::to_string(++counter));
-        fs::create_directories(_path);
-    }
-    ~temp_dir() { fs::remove_all(_path); }
-    [[nodiscard]] const fs::path& path() const { return _path; }
-    [[nodiscard]] fs::path operator/(const std::string& name) const { return _path / name; }
-
-private:
-    fs::path _path;
-};
+using eddy::testing::temp_dir;
 
 void append(const fs::path& file, const std::string& text) {
     std::ofstream(file, std::ios::app | std::ios::binary) << text;

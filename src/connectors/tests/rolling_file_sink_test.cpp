@@ -2,6 +2,7 @@
 
 #include "connectors/builtin.hpp"
 #include "connectors/testing/recording_context.hpp"
+#include "support/process.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -20,20 +21,7 @@ namespace {
 using testing::recording_context;
 namespace fs = std::filesystem;
 
-class temp_dir {
-public:
-    temp_dir() {
-        static int counter = 0;
-        _path = fs::temp_directory_path() / ("eddy_rolling_test_" + std::to_string(::getpid()) +
-                                             "_" + std::to_string(++counter));
-        fs::create_directories(_path);
-    }
-    ~temp_dir() { fs::remove_all(_path); }
-    [[nodiscard]] const fs::path& path() const { return _path; }
-
-private:
-    fs::path _path;
-};
+using eddy::testing::temp_dir;
 
 std::string read_all(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);

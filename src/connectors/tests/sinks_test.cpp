@@ -1,6 +1,7 @@
 #include "connectors/file_sink.hpp"
 #include "connectors/stdout_sink.hpp"
 #include "connectors/testing/recording_context.hpp"
+#include "support/process.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -18,21 +19,7 @@ namespace {
 using testing::recording_context;
 namespace fs = std::filesystem;
 
-// A fresh temporary directory, removed with everything in it at the end.
-class temp_dir {
-public:
-    temp_dir() {
-        static int counter = 0;
-        _path = fs::temp_directory_path() /
-                ("eddy_sinks_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter));
-        fs::create_directories(_path);
-    }
-    ~temp_dir() { fs::remove_all(_path); }
-    [[nodiscard]] std::string file(const std::string& name) const { return (_path / name); }
-
-private:
-    fs::path _path;
-};
+using eddy::testing::temp_dir;
 
 std::string read_all(const std::string& path) {
     std::ifstream in(path);
@@ -48,7 +35,7 @@ void write_records(computation& sink, recording_context& ctx) {
 
 TEST(file_sink, writes_exactly_the_expected_lines) {
     temp_dir dir;
-    const auto path = dir.file("out.txt");
+    const auto path = (dir / "out.txt").string();
     {
         file_sink sink({.lines = {.name = "out", .stream = "words"}, .path = path});
         recording_context ctx;
@@ -60,7 +47,7 @@ TEST(file_sink, writes_exactly_the_expected_lines) {
 
 TEST(file_sink, formats_truncates_and_appends) {
     temp_dir dir;
-    const auto path = dir.file("out.txt");
+    const auto path = (dir / "out.txt").string();
     {
         std::ofstream(path) << "old content\n";
         file_sink sink({.path = path});
@@ -80,7 +67,7 @@ TEST(file_sink, formats_truncates_and_appends) {
 
 TEST(file_sink, flushes_when_the_buffer_fills_or_the_timer_fires) {
     temp_dir dir;
-    const auto path = dir.file("out.txt");
+    const auto path = (dir / "out.txt").string();
     file_sink sink({.path = path});
     recording_context ctx({{"format", "value"}, {"flush_bytes", "8"}, {"flush_interval_ms", "50"}});
     ctx.set_processing_time(1'000'000);
@@ -113,7 +100,7 @@ TEST(file_sink, a_path_that_cannot_be_opened_fails_init_clearly) {
 
 TEST(file_sink, refuses_more_than_one_instance) {
     temp_dir dir;
-    file_sink sink({.path = dir.file("x")});
+    file_sink sink({.path = (dir / "x").string()});
     recording_context ctx({}, 0, 2);
     EXPECT_THROW(sink.init(ctx), std::invalid_argument);
 }
