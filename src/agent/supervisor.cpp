@@ -172,8 +172,15 @@ std::vector<process_status> supervisor::impl::list() const {
     std::lock_guard guard(_mu);
     std::vector<process_status> out;
     out.reserve(_entries.size());
+    const auto now = steady::now();
     for (const auto& [id, e] : _entries) {
         out.push_back(e.status);
+        if (e.status.state == process_state::running && !e.spec.log_path.empty()) {
+            e.errors.scan(e.spec.log_path, now);
+            if (auto logged = e.errors.current(now); !logged.empty()) {
+                out.back().last_error = "running, logging errors: " + logged;
+            }
+        }
     }
     return out;
 }
@@ -196,6 +203,7 @@ void supervisor::impl::run_process(const lock_type& lock, entry& e, pid_t pid, i
     e.group = group;
     e.status.pid = pid;
     e.started_at = steady::now();
+    e.errors.restart(e.spec.log_path);
     if (!e.spec.pid_path.empty()) {
         (void)detail::write_pid_file(e.spec.pid_path, pid);
     }

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <charconv>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -20,6 +22,14 @@ constexpr time_micros metadata_retry_us = 1'000'000;
 constexpr int metadata_timeout_ms = 500;
 // The same client error is logged again after this long, not on every poll.
 constexpr time_micros repeat_log_us = 10'000'000;
+
+// The state (under the empty key, which init and poll are bound to) holding
+// the next offset of one partition. It is written with the records handed
+// on, so it commits with them: in the durable modes a restart resumes at
+// the committed offset, whatever the consumer group says.
+std::string offset_state(std::string_view topic, std::int32_t partition) {
+    return fmt::format("kafka.offset/{}/{}", topic, partition);
+}
 
 struct partition_list_deleter {
     void operator()(rd_kafka_topic_partition_list_t* list) const {
@@ -104,6 +114,10 @@ public:
             rd_kafka_message_destroy(m);
             ++handed;
         }
+        for (const auto& where : _moved) {
+            ctx.put(offset_state(where.first, where.second), std::to_string(_next_offsets[where]));
+        }
+        _moved.clear();
         report_client_errors(ctx, now);
         if (handed > 0 &&
             now - _last_commit >= static_cast<time_micros>(_options.commit_interval_ms) * 1000) {
@@ -149,7 +163,7 @@ private:
             for (int p = 0; p < found->second; ++p) {
                 if (static_cast<std::uint32_t>(p) % _count == _index) {
                     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
-                        RD_KAFKA_OFFSET_STORED;
+                        saved_offset(ctx, topic, p);
                 }
             }
         }
@@ -161,11 +175,33 @@ private:
             return false;
         }
         ctx.log(log_level::info,
-                fmt::format("reading {} partition(s) of {} from {} as group '{}'", assignment->cnt,
-                            fmt::join(_options.topics, ","), _options.brokers, _options.group));
+                fmt::format("reading {} partition(s) of {} from {} as group '{}'; {} resumed at "
+                            "the offset committed with the instance's state",
+                            assignment->cnt, fmt::join(_options.topics, ","), _options.brokers,
+                            _options.group, _resumed_count));
         _assigned = true;
         _last_problem.clear();
         return true;
+    }
+
+    // Where partition p starts: the offset committed with the instance's
+    // state, else the consumer group's (or `start`).
+    std::int64_t saved_offset(context& ctx, const std::string& topic, std::int32_t p) {
+        const auto saved = ctx.get(offset_state(topic, p));
+        if (!saved) {
+            return RD_KAFKA_OFFSET_STORED;
+        }
+        std::int64_t offset = 0;
+        const auto* end = saved->data() + saved->size();
+        const auto [ptr, ec] = std::from_chars(saved->data(), end, offset);
+        if (ec != std::errc() || ptr != end || offset < 0) {
+            throw std::runtime_error(
+                fmt::format("{}: saved offset '{}' of partition {} of topic '{}' does not parse",
+                            _options.name, *saved, p, topic));
+        }
+        _next_offsets[{topic, p}] = offset;
+        ++_resumed_count;
+        return offset;
     }
 
     void hand_on(context& ctx, const rd_kafka_message_t& m, time_micros now) {
@@ -178,6 +214,7 @@ private:
         ctx.produce(_options.stream, key, value, event_time(ctx, m, value, now));
         const std::string topic = rd_kafka_topic_name(m.rkt);
         _next_offsets[{topic, m.partition}] = m.offset + 1;
+        _moved.insert({topic, m.partition});
         _dirty = true;
     }
 
@@ -254,6 +291,9 @@ private:
     time_micros _next_metadata_attempt = 0;
     // Next offset to read per (topic, partition): what is committed.
     std::map<std::pair<std::string, std::int32_t>, std::int64_t> _next_offsets;
+    // Partitions read from by the current poll, whose offsets it saves.
+    std::set<std::pair<std::string, std::int32_t>> _moved;
+    int _resumed_count = 0;
     bool _dirty = false;
     time_micros _last_commit = 0;
     bool _warned_time_field = false;

@@ -1,7 +1,8 @@
 // What the CLI and the API refuse, and how: an invalid manifest, a name that
 // is taken, an unknown computation, a request without the token, a body over
 // the 64 MiB limit, and no coordinator at all. A refused request changes
-// nothing.
+// nothing. A source or sink that cannot reach its server keeps retrying and
+// says so in `eddy ls`.
 
 #include "cluster_fixture.hpp"
 
@@ -133,6 +134,48 @@ TEST_F(errors, a_body_over_64_mib_is_too_large) {
     EXPECT_EQ(result->status, 413) << result->body;
     // The coordinator serves on.
     EXPECT_EQ(status()["computations"], 0);
+}
+
+TEST_F(errors, an_unreachable_broker_and_database_show_in_ls_while_they_retry) {
+    // Nothing listens on these ports: the source and the sink keep running,
+    // retrying, and ls says why no records flow.
+    const auto kafka_port = std::to_string(free_port());
+    const auto postgres_port = std::to_string(free_port());
+    const auto manifest =
+        write_manifest("unreachable.yaml",
+                       "computations:\n"
+                       "  - name: from-kafka\n"
+                       "    builtin: kafka-source\n"
+                       "    outputs: [events]\n"
+                       "    config: {stream: events, brokers: '127.0.0.1:" +
+                           kafka_port +
+                           "', topics: events, group: g}\n"
+                           "  - name: to-db\n"
+                           "    builtin: postgres-sink\n"
+                           "    inputs: [events]\n"
+                           "    config: {stream: events, table: events, error_after_attempts: 1,\n"
+                           "             connection: 'host=127.0.0.1 port=" +
+                           postgres_port + " connect_timeout=2'}\n");
+    const auto deployed = eddy({"deploy", manifest.string()});
+    ASSERT_EQ(deployed.exit_code, 0) << deployed;
+    cli_result listed;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            listed = eddy({"ls"});
+            return listed.out.find("cannot reach the Kafka brokers 127.0.0.1:" + kafka_port) !=
+                       std::string::npos &&
+                   listed.out.find("to-db: ") != std::string::npos &&
+                   listed.out.find(postgres_port) != std::string::npos;
+        },
+        60s))
+        << listed << coordinator_log();
+    EXPECT_NE(listed.out.find("retrying"), std::string::npos) << listed;
+    // Retrying, not crashing: neither instance was restarted.
+    for (const auto* name : {"from-kafka", "to-db"}) {
+        const auto entry = instance(name, 0);
+        EXPECT_EQ(entry.value("state", std::string()), "running") << entry.dump(2);
+        EXPECT_EQ(entry.value("restarts", -1), 0) << entry.dump(2);
+    }
 }
 
 TEST_F(errors, ls_after_down_exits_3) {

@@ -8,7 +8,7 @@
 
 #include "connectors/builtin.hpp"
 #include "connectors/testing/recording_context.hpp"
-#include "support/database_servers.hpp"
+#include "support/database_target.hpp"
 #include "support/local_cluster.hpp"
 #include "support/wordcount_reference.hpp"
 
@@ -37,49 +37,12 @@ struct servers {
 };
 servers* shared = nullptr;
 
-// What a test needs of one database: the sink's name and connection options,
-// its client, and stopping and starting the server.
-struct database {
-    std::string builtin;
-    std::map<std::string, std::string> connection;
-    std::function<std::string(const std::string&)> query;
-    std::function<void()> stop;
-    std::function<void()> start;
-    char quote = '"';  // of identifiers in `query`
-    [[nodiscard]] std::string select(std::initializer_list<std::string_view> columns,
-                                     std::string_view table) const {
-        std::string sql = "SELECT ";
-        for (auto c : columns) {
-            sql += (sql.size() > 7 ? ", " : "") + (quote + std::string(c) + quote);
-        }
-        return sql + " FROM " + std::string(table);
-    }
-};
-
 enum class which { postgres, mariadb };
 
-database target(which w) {
-    if (w == which::postgres) {
-        auto& pg = shared->postgres;
-        return {.builtin = "postgres-sink",
-                .connection = {{"connection", pg.conninfo()}},
-                .query = [&pg](const std::string& sql) { return pg.query(sql); },
-                .stop = [&pg] { pg.stop(); },
-                .start = [&pg] { pg.start(); }};
-    }
-    auto& my = shared->mariadb;
-    return {.builtin = "mysql-sink",
-            .connection = {{"host", "127.0.0.1"},
-                           {"port", std::to_string(my.port())},
-                           {"user", "root"},
-                           {"database", "eddy"}},
-            .query = [&my](const std::string& sql) { return my.query(sql); },
-            .stop = [&my] { my.stop(); },
-            .start = [&my] { my.start(); },
-            .quote = '`'};
+database_target target(which w) {
+    return w == which::postgres ? database_target::of(shared->postgres)
+                                : database_target::of(shared->mariadb);
 }
-
-using row = std::vector<std::string>;
 
 // The records `instances` generators with `options` make, as (key, value) rows.
 std::multiset<row> generated(const connectors::option_map& options, std::uint32_t instances) {
@@ -90,29 +53,9 @@ std::multiset<row> generated(const connectors::option_map& options, std::uint32_
     return rows;
 }
 
-std::vector<row> parse_rows(const std::string& text) {
-    std::vector<row> rows;
-    std::istringstream lines(text);
-    std::string line;
-    while (std::getline(lines, line)) {
-        row fields;
-        std::size_t start = 0;
-        while (true) {
-            const auto tab = line.find('\t', start);
-            fields.push_back(line.substr(start, tab - start));
-            if (tab == std::string::npos) {
-                break;
-            }
-            start = tab + 1;
-        }
-        rows.push_back(std::move(fields));
-    }
-    return rows;
-}
-
 // The table's rows without their ids, after checking that every id is
 // distinct and of the form <sender>-<receiver index>-<sequence>-<index>.
-std::multiset<row> table_rows(const database& db, const std::string& select) {
+std::multiset<row> table_rows(const database_target& db, const std::string& select) {
     static const std::regex id_form("[0-9]+-[0-9]+-[0-9]+-[0-9]+");
     std::multiset<row> rows;
     std::set<std::string> ids;
@@ -127,13 +70,6 @@ std::multiset<row> table_rows(const database& db, const std::string& select) {
 connectors::option_map generator_options(const std::string& count, const std::string& seed) {
     return {{"stream", "records"}, {"kind", "random"}, {"count", count},
             {"seed", seed},        {"keys", "500"},    {"value_size", "16"}};
-}
-
-std::map<std::string, std::string> sink_config(const database& db,
-                                               std::map<std::string, std::string> more) {
-    auto config = db.connection;
-    config.merge(more);
-    return config;
 }
 
 class database_sink : public ::testing::TestWithParam<which> {
@@ -155,13 +91,12 @@ TEST_P(database_sink, round_trip_has_exactly_the_generated_rows) {
                  .instances = 2,
                  .outputs = {"records"},
                  .config = {gen.begin(), gen.end()}});
-    cluster.add(
-        {.name = "sink",
-         .builtin = db.builtin,
-         .instances = 2,
-         .inputs = {{"records", "shuffle"}},
-         .config = sink_config(
-             db, {{"stream", "records"}, {"table", "round_trip"}, {"create_table", "true"}})});
+    cluster.add({.name = "sink",
+                 .builtin = db.builtin,
+                 .instances = 2,
+                 .inputs = {{"records", "shuffle"}},
+                 .config = db.config(
+                     {{"stream", "records"}, {"table", "round_trip"}, {"create_table", "true"}})});
     cluster.start();
     ASSERT_TRUE(cluster.wait_exit_all(30s)) << cluster.logs();
 
@@ -191,11 +126,11 @@ TEST_P(database_sink, json_fields_map_to_columns_and_misfits_are_dead_lettered) 
     cluster.add({.name = "sink",
                  .builtin = db.builtin,
                  .inputs = {{"docs", "shuffle"}},
-                 .config = sink_config(db, {{"stream", "docs"},
-                                            {"table", "json_docs"},
-                                            {"id_column", "rid"},
-                                            {"columns", "name=k,payload=v,size=n"},
-                                            {"create_table", "true"}})});
+                 .config = db.config({{"stream", "docs"},
+                                      {"table", "json_docs"},
+                                      {"id_column", "rid"},
+                                      {"columns", "name=k,payload=v,size=n"},
+                                      {"create_table", "true"}})});
     cluster.add({.name = "dead",
                  .builtin = "file",
                  .inputs = {{"sink.dead_letters", "shuffle"}},
@@ -254,12 +189,12 @@ TEST_P(database_sink, a_database_stopped_mid_run_loses_and_doubles_nothing) {
     cluster.add({.name = "sink",
                  .builtin = db.builtin,
                  .inputs = {{"records", "shuffle"}},
-                 .config = sink_config(db, {{"stream", "records"},
-                                            {"table", "restarted"},
-                                            {"create_table", "true"},
-                                            {"retry_initial_ms", "50"},
-                                            {"retry_max_ms", "400"},
-                                            {"error_after_attempts", "3"}})});
+                 .config = db.config({{"stream", "records"},
+                                      {"table", "restarted"},
+                                      {"create_table", "true"},
+                                      {"retry_initial_ms", "50"},
+                                      {"retry_max_ms", "400"},
+                                      {"error_after_attempts", "3"}})});
     cluster.start();
     auto count = [&] {
         try {

@@ -6,6 +6,7 @@
 // grace, delivering changes). Everything in `_entries` is guarded by `_mu`;
 // helpers that need it take the held lock as proof and check it.
 
+#include "agent/detail/log_watch.hpp"
 #include "agent/detail/restart_policy.hpp"
 #include "agent/supervisor.hpp"
 
@@ -41,6 +42,8 @@ struct entry {
     steady::time_point started_at{};
     std::optional<steady::time_point> kill_at;     // SIGKILL deadline of a stop
     std::optional<steady::time_point> restart_at;  // set while backing_off
+    // Errors the running process logs (list() reads on; hence mutable).
+    mutable log_watch errors;
 };
 
 }  // namespace detail
