@@ -1,5 +1,6 @@
 #include "api_server.hpp"
 
+#include "base/http_thread.hpp"
 #include "base/log.hpp"
 
 #include <httplib.h>
@@ -109,7 +110,7 @@ int api_server::start(const std::string& host, int port) {
     if (bound <= 0) {
         return -1;
     }
-    _thread = std::thread([this] { _http->listen_after_bind(); });
+    _thread = eddy::serve_in_thread(*_http);
     return bound;
 }
 

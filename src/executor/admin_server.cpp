@@ -1,5 +1,6 @@
 #include "admin_server.hpp"
 
+#include "base/http_thread.hpp"
 #include "base/log.hpp"
 
 #include <httplib.h>
@@ -68,7 +69,7 @@ executor_result<int> admin_server::start(const std::string& host, int port) {
     if (bound <= 0) {
         return fail(executor_errc::start_failed, "admin: cannot listen on {}:{}", host, port);
     }
-    _thread = std::thread([this] { _http->listen_after_bind(); });
+    _thread = eddy::serve_in_thread(*_http);
     return bound;
 }
 
