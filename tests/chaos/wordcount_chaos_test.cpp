@@ -118,6 +118,34 @@ public:
         return killed;
     }
 
+    // What each executor's counters say, for a failure message: where a run
+    // that stopped making progress is stuck.
+    [[nodiscard]] std::string counters() const {
+        static const std::vector<std::string> wanted = {
+            "eddy_records_in_total",         "eddy_records_out_total",
+            "eddy_queue_depth_batches",      "eddy_channel_connected",
+            "eddy_duplicates_dropped_total", "eddy_blocked_on_credit_seconds_total"};
+        std::string out;
+        for (const auto& v : executors) {
+            out += fmt::format("---- {}[{}] counters\n", v.name, v.index);
+            const auto page = _cluster.metrics(v.name, v.index);
+            if (!page) {
+                out += "(no answer)\n";
+                continue;
+            }
+            std::istringstream lines(*page);
+            std::string line;
+            while (std::getline(lines, line)) {
+                for (const auto& w : wanted) {
+                    if (line.starts_with(w)) {
+                        out += line + "\n";
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     [[nodiscard]] const std::filesystem::path& output() const { return _output; }
     [[nodiscard]] local_cluster& cluster() { return _cluster; }
 
@@ -156,7 +184,7 @@ TEST(chaos, exactly_once_counts_are_exact_after_sigkills) {
     const auto bytes = expected_bytes(expected());
     EXPECT_TRUE(wait_until([&] { return size_of(run.output()) >= bytes; }, 180s))
         << size_of(run.output()) << " of " << bytes << " bytes\n"
-        << run.cluster().logs();
+        << run.counters() << run.cluster().logs();
     EXPECT_EQ(check_running_counts(run.output(), expected()), "");
     EXPECT_EQ(size_of(run.output()), bytes) << "a line is in the output twice";
 }
@@ -167,7 +195,7 @@ TEST(chaos, at_least_once_loses_no_record_after_sigkills) {
     const auto bytes = expected_bytes(expected());
     EXPECT_TRUE(wait_until([&] { return size_of(run.output()) >= bytes; }, 180s))
         << size_of(run.output()) << " of " << bytes << " bytes\n"
-        << run.cluster().logs();
+        << run.counters() << run.cluster().logs();
     const auto counts = final_counts(run.output());
     for (const auto& [word, n] : expected()) {
         const auto found = counts.find(word);
