@@ -2,10 +2,12 @@
 
 #include "connectors/detail/kafka_client.hpp"
 #include "options.hpp"
+#include "runtime/watermark_declarer.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <map>
@@ -52,7 +54,7 @@ void on_commit(rd_kafka_t* handle, rd_kafka_resp_err_t err,
     }
 }
 
-class kafka_source final : public source {
+class kafka_source final : public source, public runtime::watermark_declarer {
 public:
     explicit kafka_source(kafka_source_options options) : _options(std::move(options)) {}
 
@@ -86,8 +88,34 @@ public:
         rd_kafka_poll_set_consumer(_consumer.get());
     }
 
+    // Per-partition watermarks: each assigned partition's largest event
+    // time minus the delay; the minimum over the partitions that are not
+    // idle (all idle: the largest, so that the watermark does not stand
+    // still). A partition that has delivered nothing yet holds it at the
+    // minimum until it goes idle.
+    [[nodiscard]] time_micros declared_watermark() const override {
+        time_micros low = max_time;
+        time_micros high = min_time;
+        bool any_active = false;
+        for (const auto& [where, p] : _partitions) {
+            const time_micros mark = p.max_time < min_time + _options.watermark_delay_us
+                                         ? min_time
+                                         : p.max_time - _options.watermark_delay_us;
+            high = std::max(high, mark);
+            const bool idle = _options.partition_idle_ms != 0 &&
+                              _last_poll - p.last_record >=
+                                  static_cast<time_micros>(_options.partition_idle_ms) * 1000;
+            if (!idle) {
+                low = std::min(low, mark);
+                any_active = true;
+            }
+        }
+        return any_active ? low : high;
+    }
+
     [[nodiscard]] poll_status poll(context& ctx) override {
         const time_micros now = ctx.processing_time();
+        _last_poll = now;
         if (!_assigned) {
             // Serves the error callbacks while the brokers are unreachable.
             if (rd_kafka_message_t* m = rd_kafka_consumer_poll(_consumer.get(), 0)) {
@@ -164,6 +192,7 @@ private:
                 if (static_cast<std::uint32_t>(p) % _count == _index) {
                     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
                         saved_offset(ctx, topic, p);
+                    _partitions[{topic, p}] = {.max_time = min_time, .last_record = now};
                 }
             }
         }
@@ -211,8 +240,12 @@ private:
         const std::string_view value =
             m.payload == nullptr ? std::string_view()
                                  : std::string_view(static_cast<const char*>(m.payload), m.len);
-        ctx.produce(_options.stream, key, value, event_time(ctx, m, value, now));
+        const time_micros time = event_time(ctx, m, value, now);
+        ctx.produce(_options.stream, key, value, time);
         const std::string topic = rd_kafka_topic_name(m.rkt);
+        auto& partition = _partitions[{topic, m.partition}];
+        partition.max_time = std::max(partition.max_time, time);
+        partition.last_record = now;
         _next_offsets[{topic, m.partition}] = m.offset + 1;
         _moved.insert({topic, m.partition});
         _dirty = true;
@@ -291,6 +324,13 @@ private:
     time_micros _next_metadata_attempt = 0;
     // Next offset to read per (topic, partition): what is committed.
     std::map<std::pair<std::string, std::int32_t>, std::int64_t> _next_offsets;
+    // What the watermark is made of, per assigned partition.
+    struct partition_times {
+        time_micros max_time = min_time;  // largest event time read
+        time_micros last_record = 0;      // processing time of the last record (or assignment)
+    };
+    std::map<std::pair<std::string, std::int32_t>, partition_times> _partitions;
+    time_micros _last_poll = 0;
     // Partitions read from by the current poll, whose offsets it saves.
     std::set<std::pair<std::string, std::int32_t>> _moved;
     int _resumed_count = 0;
@@ -321,7 +361,7 @@ std::vector<std::string> split_topics(std::string_view text) {
 }  // namespace
 
 std::span<const std::string_view> kafka_source_option_names() {
-    static constexpr std::array<std::string_view, 11> names = {"name",
+    static constexpr std::array<std::string_view, 12> names = {"name",
                                                                "stream",
                                                                "brokers",
                                                                "topics",
@@ -331,6 +371,7 @@ std::span<const std::string_view> kafka_source_option_names() {
                                                                "batch",
                                                                "commit_interval_ms",
                                                                "watermark_delay_micros",
+                                                               "partition_idle_ms",
                                                                "input_idle_ms"};
     return names;
 }
@@ -364,7 +405,14 @@ kafka_source_options read_kafka_source_options(const option_reader& reader,
     o.batch = reader.unsigned_integer("batch").value_or(o.batch);
     o.commit_interval_ms =
         reader.unsigned_integer("commit_interval_ms").value_or(o.commit_interval_ms);
-    (void)reader.unsigned_integer("watermark_delay_micros");  // read by the runtime; checked here
+    if (const auto delay = reader.unsigned_integer("watermark_delay_micros")) {
+        if (*delay > static_cast<std::uint64_t>(max_time)) {
+            invalid("option 'watermark_delay_micros' is too large");
+        }
+        o.watermark_delay_us = static_cast<time_micros>(*delay);
+    }
+    o.partition_idle_ms =
+        reader.unsigned_integer("partition_idle_ms").value_or(o.partition_idle_ms);
 
     if (o.brokers.empty()) {
         invalid("option 'brokers' is required (host:port,...)");

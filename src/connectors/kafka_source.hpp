@@ -60,6 +60,14 @@ struct kafka_source_options {
     // Shortest time between offset commits; 0 commits after every poll that
     // read something. Default 1000. Config `commit_interval_ms`.
     std::uint64_t commit_interval_ms = 1000;
+    // Bounded out-of-orderness within a partition: a partition's watermark
+    // trails the largest event time read from it by this much. Default 0.
+    // Config `watermark_delay_micros` (the runtime's setting of that name).
+    time_micros watermark_delay_us = 0;
+    // A partition from which nothing arrived for this long no longer holds
+    // the watermark back, until it delivers again. 0: never idle. Default
+    // 5000. Config `partition_idle_ms`.
+    std::uint64_t partition_idle_ms = 5000;
 };
 
 // Reads every kafka-source option over `defaults`. Throws

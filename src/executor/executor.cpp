@@ -6,6 +6,7 @@
 #include "metrics.hpp"
 #include "runtime/config_settings.hpp"
 #include "runtime/producer.hpp"
+#include "runtime/watermark_declarer.hpp"
 #include "sdk_computation.hpp"
 #include "state/memory_state_store.hpp"
 #include "state/rocksdb_store.hpp"
@@ -246,9 +247,8 @@ void executor::build_task() {
         times.max_retries.value_or(runtime::default_max_retries), &_config, &_clock});
     runtime::output_channels channels(_self, *_transport, _options.batch_records, layout.downstream,
                                       _counters);
-    const auto watermarks = _shape == runtime::instance_shape::consumer
-                                ? runtime::watermark_source::input
-                                : runtime::watermark_source::produced_times;
+    const auto watermarks =
+        runtime::watermarks_of(_shape == runtime::instance_shape::consumer, _user.get());
     runtime::producer output(*_routes,
                              runtime::published_streams({.name = me.name, .outputs = me.outputs}),
                              std::move(channels), watermarks, times.watermark_delay, _counters);

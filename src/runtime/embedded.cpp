@@ -8,6 +8,7 @@
 #include "local_transport.hpp"
 #include "state/memory_state_store.hpp"
 #include "topology_plan.hpp"
+#include "watermark_declarer.hpp"
 #include <eddy/embedded.hpp>
 
 #include <fmt/format.h>
@@ -138,9 +139,8 @@ void embedded_topology::impl::build() {
             auto& count = *counters[id.value()];
             runtime::output_channels channels(id, *transport, options.batch_records,
                                               layout.downstream, count);
-            const auto watermarks = layout.shape == runtime::instance_shape::consumer
-                                        ? runtime::watermark_source::input
-                                        : runtime::watermark_source::produced_times;
+            const auto watermarks = runtime::watermarks_of(
+                layout.shape == runtime::instance_shape::consumer, user.get());
             runtime::producer output(*routes, runtime::published_streams(s.meta),
                                      std::move(channels), watermarks, times.watermark_delay, count);
             tasks.push_back(std::make_unique<runtime::instance_task>(

@@ -22,6 +22,7 @@ instance_task::instance_task(instance_settings settings, std::unique_ptr<computa
       _source(dynamic_cast<source*>(_user.get())),
       _batched(dynamic_cast<batched_computation*>(_user.get())),
       _participant(dynamic_cast<commit_participant*>(_user.get())),
+      _declarer(dynamic_cast<watermark_declarer*>(_user.get())),
       _dead_letters(dead_letter_stream(_settings.computation)),
       _store(std::move(store)),
       _output(std::move(output)),
@@ -180,6 +181,9 @@ poll_status instance_task::poll() {
     _context.bind({}, _settings.clock->now(), no_key_group);
     poll_status status = poll_status::idle;
     const bool polled = guarded("poll", no_input, [&] { status = _source->poll(_context); });
+    if (_declarer != nullptr && polled) {
+        _output.channels().advance_watermark(_declarer->declared_watermark());
+    }
     commit();
     return polled ? status : poll_status::finished;
 }

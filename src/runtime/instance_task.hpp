@@ -29,6 +29,7 @@
 #include "state/state_store.hpp"
 #include "task_context.hpp"
 #include "timer_service.hpp"
+#include "watermark_declarer.hpp"
 #include "watermark_tracker.hpp"
 #include <eddy/computation.hpp>
 
@@ -116,6 +117,7 @@ private:
     source* _source;                   // _user as a source, or null
     batched_computation* _batched;     // _user as a batched computation, or null
     commit_participant* _participant;  // _user as a commit participant, or null
+    watermark_declarer* _declarer;     // _user as a source declaring its watermark, or null
     commit_hooks _hooks;
     std::vector<due_timer> _due;  // a run of due timers for _batched
     std::string _dead_letters;    // this computation's dead-letter stream

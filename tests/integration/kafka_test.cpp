@@ -6,7 +6,9 @@
 // are compared exactly.
 
 #include "connectors/generator.hpp"
+#include "connectors/kafka_source.hpp"
 #include "connectors/testing/recording_context.hpp"
+#include "runtime/watermark_declarer.hpp"
 #include "support/kafka_broker.hpp"
 #include "support/local_cluster.hpp"
 
@@ -17,6 +19,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 namespace eddy::testing {
@@ -186,6 +189,58 @@ TEST(kafka, kafka_source_to_kafka_sink_round_trip) {
     const auto got = consume_messages(broker.bootstrap(), "out", seeded_count, 20s);
     ASSERT_EQ(got.size(), seeded_count) << cluster.logs();
     EXPECT_EQ(as_tuples(got), as_tuples(messages));
+}
+
+// Polls `source` until it has handed on `count` records in all, or 15 s pass.
+void poll_until(source& source, connectors::testing::recording_context& ctx, std::size_t count) {
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (ctx.produced().size() < count && std::chrono::steady_clock::now() < deadline) {
+        (void)source.poll(ctx);
+        std::this_thread::sleep_for(5ms);  // a poll interval, as the executor's
+    }
+    ASSERT_EQ(ctx.produced().size(), count);
+}
+
+TEST(kafka, kafka_source_watermark_is_the_minimum_over_its_partitions_and_skips_idle_ones) {
+    temp_dir dir("eddy-kafka-watermark");
+    kafka_broker broker(dir.path(), {.topics = {{"in", 2}}});
+    constexpr std::int64_t base_ms = 1'700'000'000'000;
+    // Partition 0 runs ahead of partition 1 in event time.
+    produce_messages(broker.bootstrap(), "in",
+                     {{.key = "a", .value = "1", .timestamp_ms = base_ms + 9000, .partition = 0},
+                      {.key = "b", .value = "2", .timestamp_ms = base_ms + 1000, .partition = 1},
+                      {.key = "c", .value = "3", .timestamp_ms = base_ms + 2000, .partition = 1}});
+    auto made = connectors::make_kafka_source({.name = "from-kafka",
+                                               .stream = "records",
+                                               .brokers = broker.bootstrap(),
+                                               .topics = {"in"},
+                                               .group = "watermarks",
+                                               .watermark_delay_us = 500'000,
+                                               .partition_idle_ms = 2000});
+    auto* declarer = dynamic_cast<runtime::watermark_declarer*>(made.get());
+    ASSERT_NE(declarer, nullptr) << "kafka-source must declare its watermark";
+    auto* source = dynamic_cast<eddy::source*>(made.get());
+    connectors::testing::recording_context ctx;
+    ctx.set_processing_time(1'000'000);
+    made->init(ctx);
+    EXPECT_EQ(declarer->declared_watermark(), min_time) << "nothing read yet";
+    poll_until(*source, ctx, 3);
+    // min(9000, 2000) ms − 0.5 s: the slower partition holds it back.
+    EXPECT_EQ(declarer->declared_watermark(), (base_ms + 2000) * 1000 - 500'000);
+
+    // Partition 1 says nothing for longer than partition_idle_ms while
+    // partition 0 goes on: only partition 0 counts.
+    ctx.advance(3'000'000);
+    produce_messages(broker.bootstrap(), "in",
+                     {{.key = "d", .value = "4", .timestamp_ms = base_ms + 12000, .partition = 0}});
+    poll_until(*source, ctx, 4);
+    EXPECT_EQ(declarer->declared_watermark(), (base_ms + 12000) * 1000 - 500'000);
+
+    // Partition 1 delivers again: it holds the watermark back again.
+    produce_messages(broker.bootstrap(), "in",
+                     {{.key = "e", .value = "5", .timestamp_ms = base_ms + 3000, .partition = 1}});
+    poll_until(*source, ctx, 5);
+    EXPECT_EQ(declarer->declared_watermark(), (base_ms + 3000) * 1000 - 500'000);
 }
 
 TEST(kafka, kafka_source_logs_an_unreachable_broker_and_keeps_running) {
