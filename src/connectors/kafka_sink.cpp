@@ -4,6 +4,7 @@
 #include "connectors/detail/kafka_client.hpp"
 #include "options.hpp"
 #include "runtime/batched_computation.hpp"
+#include "runtime/commit_participant.hpp"
 #include "runtime/dead_letters.hpp"
 #include "runtime/routing_table.hpp"
 #include "runtime/topology_plan.hpp"
@@ -59,13 +60,35 @@ void on_delivery(rd_kafka_t* handle, const rd_kafka_message_t* message, void* op
     events->failed.push_back(std::move(failed));
 }
 
-class kafka_sink final : public runtime::batched_computation {
+// Owns an rd_kafka_error_t.
+struct error_deleter {
+    void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
+};
+using kafka_error = std::unique_ptr<rd_kafka_error_t, error_deleter>;
+
+// Attempts of a retriable transactional call (init, commit) before giving up.
+constexpr int transaction_attempts = 10;
+
+class kafka_sink final : public runtime::batched_computation, public runtime::commit_participant {
 public:
     explicit kafka_sink(kafka_sink_options options)
         : _options(std::move(options)), _computation(_options.name) {}
 
     ~kafka_sink() override {
         if (!_producer) {
+            return;
+        }
+        if (_transactional) {
+            // What the open transaction holds was not committed with the
+            // instance's state: the runtime replays it; nobody must see it.
+            if (_in_transaction) {
+                kafka_error aborted(rd_kafka_abort_transaction(
+                    _producer.get(), static_cast<int>(_options.flush_timeout_ms)));
+                if (aborted) {
+                    eddy::log().warn("{}: aborting the open transaction at shutdown failed: {}",
+                                     _computation, rd_kafka_error_string(aborted.get()));
+                }
+            }
             return;
         }
         const auto flushed =
@@ -90,29 +113,84 @@ public:
     }
 
     void init(context& ctx) override {
-        (void)ctx;
+        const auto* task = dynamic_cast<const runtime::task_context*>(&ctx);
+        const delivery_mode mode = task != nullptr ? task->delivery() : delivery_mode::at_most_once;
+        _transactional = _options.transactional == kafka_transactions::on ||
+                         (_options.transactional == kafka_transactions::automatic &&
+                          mode == delivery_mode::exactly_once);
+        if (_transactional && mode == delivery_mode::at_most_once) {
+            throw std::invalid_argument(fmt::format(
+                "{}: option 'transactional' is true but the computation is at_most_once, whose "
+                "commits are no-ops: nothing would commit the transactions (use at_least_once "
+                "or exactly_once)",
+                _options.name));
+        }
         const char* acks = _options.acks == kafka_acks::all      ? "all"
                            : _options.acks == kafka_acks::leader ? "1"
                                                                  : "0";
-        auto conf = detail::make_conf(
-            _options.name,
-            {{"bootstrap.servers", _options.brokers},
-             {"client.id", fmt::format("eddy-{}-{}", _options.name, ctx.instance_index())},
-             {"acks", acks},
-             {"enable.idempotence", _options.idempotence ? "true" : "false"},
-             {"linger.ms", std::to_string(_options.linger_ms)},
-             {"batch.size", std::to_string(_options.batch_bytes)},
-             {"batch.num.messages", std::to_string(_options.batch_records)},
-             {"message.timeout.ms", std::to_string(_options.delivery_timeout_ms)}},
-            _events);
+        std::vector<std::pair<std::string, std::string>> settings = {
+            {"bootstrap.servers", _options.brokers},
+            {"client.id", fmt::format("eddy-{}-{}", _options.name, ctx.instance_index())},
+            {"acks", acks},
+            {"enable.idempotence", _options.idempotence ? "true" : "false"},
+            {"linger.ms", std::to_string(_options.linger_ms)},
+            {"batch.size", std::to_string(_options.batch_bytes)},
+            {"batch.num.messages", std::to_string(_options.batch_records)},
+            {"message.timeout.ms", std::to_string(_options.delivery_timeout_ms)}};
+        if (_transactional) {
+            _transactional_id = fmt::format("{}{}-{}", _options.transactional_id_prefix,
+                                            task != nullptr ? task->computation() : _options.name,
+                                            ctx.instance_index());
+            settings.emplace_back("transactional.id", _transactional_id);
+            settings.emplace_back("transaction.timeout.ms",
+                                  std::to_string(_options.transaction_timeout_ms));
+        }
+        auto conf = detail::make_conf(_options.name, settings, _events);
         rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
         _producer = detail::make_client(_options.name, RD_KAFKA_PRODUCER, std::move(conf));
+        if (_transactional) {
+            // Fences an earlier incarnation with the same id and aborts what
+            // it left open.
+            transactional_call(ctx, "initialising transactions", [&] {
+                return rd_kafka_init_transactions(_producer.get(), transaction_call_timeout_ms());
+            });
+            ctx.log(log_level::info,
+                    fmt::format("transactional producer '{}' for topic '{}': each commit of the "
+                                "instance commits a Kafka transaction",
+                                _transactional_id, _options.topic));
+        }
+    }
+
+    // Before the instance's state commits: the Kafka transaction holding
+    // what this instance wrote since the last commit commits first (a crash
+    // between the two replays those batches, with the same eddy-id headers).
+    void prepare_commit(context& ctx) override {
+        if (!_transactional || !_in_transaction) {
+            return;
+        }
+        transactional_call(ctx, "committing the transaction", [&] {
+            return rd_kafka_commit_transaction(_producer.get(), transaction_call_timeout_ms());
+        });
+        _in_transaction = false;
+        // Deliveries that failed inside it made the commit fail above; any
+        // report left is stale.
+        _events.failed.clear();
     }
 
     [[nodiscard]] runtime::batch_outcome process_batch(
         runtime::task_context& ctx, const runtime::record_batch& batch) override {
         learn_name(ctx);
         runtime::batch_outcome outcome;
+        if (_transactional && !_in_transaction && batch.size() != 0) {
+            kafka_error begun(rd_kafka_begin_transaction(_producer.get()));
+            if (begun) {
+                throw std::runtime_error(fmt::format(
+                    "{}: cannot begin a Kafka transaction for topic '{}' at brokers {}: {}",
+                    _computation, _options.topic, _options.brokers,
+                    rd_kafka_error_string(begun.get())));
+            }
+            _in_transaction = true;
+        }
         std::string id;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const record r = batch.at(i);
@@ -194,6 +272,14 @@ private:
             throw std::runtime_error(
                 fmt::format("{}: the Kafka producer failed fatally; restarting", _computation));
         }
+        if (_transactional && !_events.failed.empty()) {
+            // Inside a transaction a lost message must fail the commit, not
+            // be dead-lettered: the instance restarts and the batch replays.
+            throw std::runtime_error(fmt::format(
+                "{}: a message to topic '{}' inside a transaction was not delivered ({}); "
+                "aborting and restarting",
+                _computation, _options.topic, _events.failed.front().error));
+        }
         for (const auto& failed : _events.failed) {
             ++outcome.failures;
             ++outcome.dead_letters;
@@ -215,6 +301,50 @@ private:
         _events.failed.clear();
     }
 
+    [[nodiscard]] int transaction_call_timeout_ms() const {
+        return static_cast<int>(std::min<std::uint64_t>(_options.transaction_timeout_ms, 30'000));
+    }
+
+    // Runs a transactional call, again while it fails retriably; an error
+    // that needs an abort aborts the transaction and throws (the instance
+    // restarts and the runtime replays); a fatal one throws.
+    template <class Call>
+    void transactional_call(context& ctx, std::string_view what, Call call) {
+        for (int attempt = 1;; ++attempt) {
+            kafka_error error(call());
+            if (!error) {
+                return;
+            }
+            const std::string text = rd_kafka_error_string(error.get());
+            if (rd_kafka_error_is_retriable(error.get()) && attempt < transaction_attempts) {
+                ctx.log(log_level::warn,
+                        fmt::format("{} for topic '{}' at brokers {} failed (attempt {}), "
+                                    "retrying: {}",
+                                    what, _options.topic, _options.brokers, attempt, text));
+                continue;
+            }
+            if (rd_kafka_error_txn_requires_abort(error.get())) {
+                kafka_error aborted(
+                    rd_kafka_abort_transaction(_producer.get(), transaction_call_timeout_ms()));
+                _in_transaction = false;
+                throw std::runtime_error(fmt::format(
+                    "{}: {} for topic '{}' at brokers {} failed and the transaction was aborted{}: "
+                    "{}",
+                    _computation, what, _options.topic, _options.brokers,
+                    aborted ? fmt::format(" (the abort failed too: {})",
+                                          rd_kafka_error_string(aborted.get()))
+                            : "",
+                    text));
+            }
+            throw std::runtime_error(fmt::format(
+                "{}: {} for topic '{}' at brokers {} failed{}: {}", _computation, what,
+                _options.topic, _options.brokers,
+                rd_kafka_error_is_fatal(error.get()) ? " fatally (fenced by a newer instance?)"
+                                                     : "",
+                text));
+        }
+    }
+
     void arm_poll_timer(runtime::task_context& ctx) {
         if (_timer_armed || rd_kafka_outq_len(_producer.get()) == 0) {
             return;
@@ -232,12 +362,15 @@ private:
     detail::kafka_handle _producer;
     bool _timer_armed = false;
     std::uint64_t _failed_deliveries = 0;
+    bool _transactional = false;
+    bool _in_transaction = false;
+    std::string _transactional_id;
 };
 
 }  // namespace
 
 std::span<const std::string_view> kafka_sink_option_names() {
-    static constexpr std::array<std::string_view, 11> names = {"name",
+    static constexpr std::array<std::string_view, 14> names = {"name",
                                                                "stream",
                                                                "brokers",
                                                                "topic",
@@ -247,7 +380,10 @@ std::span<const std::string_view> kafka_sink_option_names() {
                                                                "batch_bytes",
                                                                "batch_records",
                                                                "delivery_timeout_ms",
-                                                               "flush_timeout_ms"};
+                                                               "flush_timeout_ms",
+                                                               "transactional",
+                                                               "transactional_id_prefix",
+                                                               "transaction_timeout_ms"};
     return names;
 }
 
@@ -271,6 +407,15 @@ kafka_sink_options read_kafka_sink_options(const option_reader& reader,
     o.delivery_timeout_ms =
         reader.unsigned_integer("delivery_timeout_ms").value_or(o.delivery_timeout_ms);
     o.flush_timeout_ms = reader.unsigned_integer("flush_timeout_ms").value_or(o.flush_timeout_ms);
+    if (auto transactional = reader.one_of("transactional", {"auto", "true", "false"})) {
+        o.transactional = *transactional == "auto"   ? kafka_transactions::automatic
+                          : *transactional == "true" ? kafka_transactions::on
+                                                     : kafka_transactions::off;
+    }
+    o.transactional_id_prefix =
+        reader.text("transactional_id_prefix").value_or(o.transactional_id_prefix);
+    o.transaction_timeout_ms =
+        reader.unsigned_integer("transaction_timeout_ms").value_or(o.transaction_timeout_ms);
 
     auto invalid = [&](std::string_view what) {
         throw std::invalid_argument(fmt::format("{}: {}", reader.owner(), what));
@@ -295,6 +440,14 @@ kafka_sink_options read_kafka_sink_options(const option_reader& reader,
     }
     if (o.delivery_timeout_ms == 0 || o.delivery_timeout_ms > 2'147'483'647) {
         invalid("option 'delivery_timeout_ms' must be between 1 and 2147483647");
+    }
+    if (o.transaction_timeout_ms < 1000 || o.transaction_timeout_ms > 900'000) {
+        invalid("option 'transaction_timeout_ms' must be between 1000 and 900000");
+    }
+    if (o.transactional != kafka_transactions::off && !o.idempotence) {
+        if (o.transactional == kafka_transactions::on) {
+            invalid("option 'transactional' needs 'idempotence' true");
+        }
     }
     if (o.flush_timeout_ms > 2'147'483'647) {
         invalid("option 'flush_timeout_ms' must be at most 2147483647");

@@ -33,6 +33,8 @@ namespace eddy::connectors {
 class option_reader;
 
 enum class kafka_acks { all, leader, none };  // acks=all | 1 | 0
+// Kafka transactions: `automatic` uses them in exactly_once mode only.
+enum class kafka_transactions { automatic, on, off };
 
 struct kafka_sink_options {
     // Computation name. Default "kafka-sink".
@@ -59,6 +61,17 @@ struct kafka_sink_options {
     // Longest wait for outstanding messages when the sink is destroyed.
     // Default 10000. Config `flush_timeout_ms`.
     std::uint64_t flush_timeout_ms = 10'000;
+    // Whether writes go through Kafka transactions committed with the
+    // instance's commit. Default automatic. Config `transactional`
+    // (auto, true, false); true needs at_least_once or exactly_once.
+    kafka_transactions transactional = kafka_transactions::automatic;
+    // The transactional.id is "<prefix><computation>-<instance index>", the
+    // same for every incarnation of an instance, so that a restarted one
+    // fences the one before. Default "eddy-". Config `transactional_id_prefix`.
+    std::string transactional_id_prefix = "eddy-";
+    // transaction.timeout.ms: how long the broker keeps a transaction open
+    // before aborting it. Default 60000. Config `transaction_timeout_ms`.
+    std::uint64_t transaction_timeout_ms = 60'000;
 };
 
 // Reads every kafka-sink option (the names above) over `defaults`. Throws

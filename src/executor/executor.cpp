@@ -244,7 +244,7 @@ void executor::build_task() {
     const auto times = runtime::config_settings_of(me.config, me.name);
     _settings = std::make_unique<runtime::instance_settings>(runtime::instance_settings{
         me.name, _self, _options.index, me.instances, _topology.max_key_groups,
-        times.max_retries.value_or(runtime::default_max_retries), &_config, &_clock});
+        times.max_retries.value_or(runtime::default_max_retries), &_config, &_clock, me.delivery});
     runtime::output_channels channels(_self, *_transport, _options.batch_records, layout.downstream,
                                       _counters);
     const auto watermarks =

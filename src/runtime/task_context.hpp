@@ -9,6 +9,7 @@
 // Lifecycle: owned by an instance_task, lives as long as it.
 // Threading: the instance's thread only, during callbacks.
 
+#include "base/delivery_mode.hpp"
 #include "producer.hpp"
 #include "state/state_store.hpp"
 #include "timer_service.hpp"
@@ -34,6 +35,8 @@ struct instance_settings {
     std::uint32_t max_retries = default_max_retries;
     const std::map<std::string, std::string, std::less<>>* config = nullptr;
     const eddy::clock* clock = nullptr;
+    // The computation's delivery mode (the embedded runtime: at_most_once).
+    delivery_mode delivery = delivery_mode::at_most_once;
 };
 
 class task_context final : public context {
@@ -60,6 +63,7 @@ public:
     [[nodiscard]] std::uint32_t instance_count() const override { return _settings.count; }
     // The computation's name in the topology (what its dead-letter stream is named after).
     [[nodiscard]] const std::string& computation() const { return _settings.computation; }
+    [[nodiscard]] delivery_mode delivery() const { return _settings.delivery; }
     void log(log_level level, std::string_view message) override;
 
 private:
