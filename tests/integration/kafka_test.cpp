@@ -99,6 +99,18 @@ std::vector<kafka_message> seeded_messages(std::size_t n, int partitions) {
     return out;
 }
 
+// The kafka-sink on stream "records" writing topic "out".
+executor_spec kafka_sink_spec(const kafka_broker& broker, const std::string& delivery) {
+    return {.name = "to-kafka",
+            .builtin = "kafka-sink",
+            .inputs = {{"records", "shuffle"}},
+            .config = {{"stream", "records"},
+                       {"brokers", broker.bootstrap()},
+                       {"topic", "out"},
+                       {"linger_ms", "2"}},
+            .delivery = delivery};
+}
+
 TEST(kafka, generator_to_kafka_sink_writes_every_record_with_its_id) {
     temp_dir dir("eddy-kafka-sink");
     kafka_broker broker(dir.path(), {.topics = {{"out", 3}}});
@@ -107,13 +119,7 @@ TEST(kafka, generator_to_kafka_sink_writes_every_record_with_its_id) {
                  .builtin = "generator",
                  .outputs = {"records"},
                  .config = generator_config});
-    cluster.add({.name = "to-kafka",
-                 .builtin = "kafka-sink",
-                 .inputs = {{"records", "shuffle"}},
-                 .config = {{"stream", "records"},
-                            {"brokers", broker.bootstrap()},
-                            {"topic", "out"},
-                            {"linger_ms", "2"}}});
+    cluster.add(kafka_sink_spec(broker, "at_most_once"));
     cluster.start();
     ASSERT_TRUE(cluster.wait_exit_all(30s)) << cluster.logs();
 
@@ -143,24 +149,19 @@ TEST(kafka, exactly_once_sink_writes_through_transactions_and_survives_a_sigkill
     kafka_broker broker(dir.path(), {.topics = {{"out", 3}}});
     local_cluster cluster(dir.path(), link::unix_socket);
     constexpr std::uint64_t count = 30'000;
+    const connectors::option_map generated = {{"stream", "records"},
+                                              {"count", std::to_string(count)},
+                                              {"seed", "3"},
+                                              {"keys", "100"},
+                                              {"value_size", "12"}};
+    std::map<std::string, std::string> paced(generated.begin(), generated.end());
+    paced["rate"] = "10000";
     cluster.add({.name = "gen",
                  .builtin = "generator",
                  .outputs = {"records"},
-                 .config = {{"stream", "records"},
-                            {"count", std::to_string(count)},
-                            {"rate", "10000"},
-                            {"seed", "3"},
-                            {"keys", "100"},
-                            {"value_size", "12"}},
+                 .config = paced,
                  .delivery = "exactly_once"});
-    cluster.add({.name = "to-kafka",
-                 .builtin = "kafka-sink",
-                 .inputs = {{"records", "shuffle"}},
-                 .config = {{"stream", "records"},
-                            {"brokers", broker.bootstrap()},
-                            {"topic", "out"},
-                            {"linger_ms", "2"}},
-                 .delivery = "exactly_once"});
+    cluster.add(kafka_sink_spec(broker, "exactly_once"));
     cluster.start();
     ASSERT_TRUE(wait_until(
         [&] {
@@ -204,12 +205,7 @@ TEST(kafka, exactly_once_sink_writes_through_transactions_and_survives_a_sigkill
     }
     EXPECT_EQ(by_id.size(), count) << got.size() << " messages\n" << cluster.logs();
     std::multiset<std::pair<std::string, std::string>> expected;
-    for (const auto& r : generator_output({{"stream", "records"},
-                                           {"count", std::to_string(count)},
-                                           {"seed", "3"},
-                                           {"keys", "100"},
-                                           {"value_size", "12"}},
-                                          1)) {
+    for (const auto& r : generator_output(generated, 1)) {
         expected.emplace(r.key, r.value);
     }
     EXPECT_TRUE(records == expected) << "the distinct records differ from the generated ones";
