@@ -13,6 +13,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <thread>
 
 namespace eddy::connectors {
 
@@ -118,6 +119,18 @@ public:
         _transactional = _options.transactional == kafka_transactions::on ||
                          (_options.transactional == kafka_transactions::automatic &&
                           mode == delivery_mode::exactly_once);
+        if (_transactional && !_options.idempotence) {
+            throw std::invalid_argument(
+                fmt::format("{}: exactly_once writes through Kafka transactions, which need option "
+                            "'idempotence' true (or set 'transactional' to false)",
+                            _options.name));
+        }
+        if (_transactional && _options.delivery_timeout_ms > _options.transaction_timeout_ms) {
+            throw std::invalid_argument(fmt::format(
+                "{}: option 'delivery_timeout_ms' ({}) must not exceed 'transaction_timeout_ms' "
+                "({}) when writing through transactions",
+                _options.name, _options.delivery_timeout_ms, _options.transaction_timeout_ms));
+        }
         if (_transactional && mode == delivery_mode::at_most_once) {
             throw std::invalid_argument(fmt::format(
                 "{}: option 'transactional' is true but the computation is at_most_once, whose "
@@ -164,13 +177,35 @@ public:
     // Before the instance's state commits: the Kafka transaction holding
     // what this instance wrote since the last commit commits first (a crash
     // between the two replays those batches, with the same eddy-id headers).
+    // Without transactions (at_least_once) the commit acknowledges the
+    // input upstream, so every message it produced must be in Kafka first:
+    // flush, and dead-letter what failed.
     void prepare_commit(context& ctx) override {
-        if (!_transactional || !_in_transaction) {
+        if (!_transactional) {
+            if (rd_kafka_outq_len(_producer.get()) > 0) {
+                const auto flushed = rd_kafka_flush(
+                    _producer.get(), static_cast<int>(_options.delivery_timeout_ms) + 1000);
+                if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    throw std::runtime_error(fmt::format(
+                        "{}: {} message(s) to topic '{}' at brokers {} still undelivered at a "
+                        "commit: {}; restarting so that their input is replayed",
+                        _computation, rd_kafka_outq_len(_producer.get()), _options.topic,
+                        _options.brokers, rd_kafka_err2str(flushed)));
+                }
+            }
+            if (auto* task = dynamic_cast<runtime::task_context*>(&ctx);
+                task != nullptr && !_events.failed.empty()) {
+                runtime::batch_outcome counted;
+                serve(*task, 0, counted);
+            }
             return;
         }
-        transactional_call(ctx, "committing the transaction", [&] {
-            return rd_kafka_commit_transaction(_producer.get(), transaction_call_timeout_ms());
-        });
+        if (!_in_transaction) {
+            return;
+        }
+        // -1: the transaction's remaining time, as librdkafka recommends.
+        transactional_call(ctx, "committing the transaction",
+                           [&] { return rd_kafka_commit_transaction(_producer.get(), -1); });
         _in_transaction = false;
         // Deliveries that failed inside it made the commit fail above; any
         // report left is stale.
@@ -321,11 +356,13 @@ private:
                         fmt::format("{} for topic '{}' at brokers {} failed (attempt {}), "
                                     "retrying: {}",
                                     what, _options.topic, _options.brokers, attempt, text));
+                // Back off: an error that returns at once (no coordinator yet)
+                // must not use up the attempts in a moment.
+                std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
                 continue;
             }
             if (rd_kafka_error_txn_requires_abort(error.get())) {
-                kafka_error aborted(
-                    rd_kafka_abort_transaction(_producer.get(), transaction_call_timeout_ms()));
+                kafka_error aborted(rd_kafka_abort_transaction(_producer.get(), -1));
                 _in_transaction = false;
                 throw std::runtime_error(fmt::format(
                     "{}: {} for topic '{}' at brokers {} failed and the transaction was aborted{}: "
@@ -444,10 +481,14 @@ kafka_sink_options read_kafka_sink_options(const option_reader& reader,
     if (o.transaction_timeout_ms < 1000 || o.transaction_timeout_ms > 900'000) {
         invalid("option 'transaction_timeout_ms' must be between 1000 and 900000");
     }
-    if (o.transactional != kafka_transactions::off && !o.idempotence) {
-        if (o.transactional == kafka_transactions::on) {
-            invalid("option 'transactional' needs 'idempotence' true");
-        }
+    if (o.transactional == kafka_transactions::on && !o.idempotence) {
+        invalid("option 'transactional' needs 'idempotence' true");
+    }
+    if (o.transactional == kafka_transactions::on &&
+        o.delivery_timeout_ms > o.transaction_timeout_ms) {
+        invalid(
+            "option 'delivery_timeout_ms' must not exceed 'transaction_timeout_ms' while "
+            "'transactional' is true");
     }
     if (o.flush_timeout_ms > 2'147'483'647) {
         invalid("option 'flush_timeout_ms' must be at most 2147483647");

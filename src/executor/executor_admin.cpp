@@ -33,6 +33,20 @@ std::string executor::render_metrics() const {
         page.counter("eddy_channel_records_dropped_total",
                      "Records dropped because the peer was unreachable",
                      static_cast<double>(c.records_dropped.load()), to);
+        const auto standing = ch.where();
+        page.gauge("eddy_channel_credit_bytes", "Credit the peer granted that is not used yet",
+                   static_cast<double>(standing.credit_bytes), to);
+        page.gauge("eddy_channel_queued_batches", "Batches handed to the channel, not written",
+                   static_cast<double>(standing.queued_batches), to);
+        page.gauge("eddy_channel_unacknowledged_batches",
+                   "Batches written to the peer and not acknowledged yet",
+                   static_cast<double>(standing.unacked_batches), to);
+        page.gauge("eddy_channel_unacknowledged_sequences",
+                   "Highest sequence handed over minus the highest acknowledged",
+                   static_cast<double>(standing.last_queued > standing.acknowledged
+                                           ? standing.last_queued - standing.acknowledged
+                                           : 0),
+                   to);
     });
     page.counter("eddy_records_in_total", "Records processed by the instance",
                  static_cast<double>(_counters.records_in.load()));

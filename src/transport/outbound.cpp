@@ -164,6 +164,15 @@ void outbound_channel::requeue_unacknowledged(std::vector<queued>& writing) {
     _queue = std::move(order);
 }
 
+outbound_channel::standing outbound_channel::where() const {
+    std::lock_guard lock(_mu);
+    return {.credit_bytes = _credit,
+            .queued_batches = _queue.size(),
+            .unacked_batches = _unacked.size(),
+            .last_queued = _last_queued,
+            .acknowledged = _acked.load(std::memory_order_relaxed)};
+}
+
 bool outbound_channel::connected() const {
     std::lock_guard lock(_mu);
     return _link == link::connected;

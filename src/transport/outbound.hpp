@@ -129,6 +129,16 @@ public:
     void abort();
 
     [[nodiscard]] bool connected() const;
+    // Where the channel stands, for the admin page: what a stalled sender
+    // is waiting for. Any thread.
+    struct standing {
+        std::int64_t credit_bytes = 0;    // granted and not yet used
+        std::size_t queued_batches = 0;   // handed over, not written
+        std::size_t unacked_batches = 0;  // written, not acknowledged
+        std::uint64_t last_queued = 0;    // highest sequence handed over
+        std::uint64_t acknowledged = 0;   // highest sequence acknowledged
+    };
+    [[nodiscard]] standing where() const;
     [[nodiscard]] const endpoint& peer() const { return _peer; }
     [[nodiscard]] const outbound_counters& counters() const { return _counters; }
 
