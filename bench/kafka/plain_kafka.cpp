@@ -30,16 +30,13 @@ using partition_list = std::unique_ptr<rd_kafka_topic_partition_list_t, partitio
 // What the delivery-report and error callbacks saw, served on the polling thread.
 struct client_events {
     std::uint64_t delivered = 0;
-    clock_type::time_point first_delivery;
     std::string first_failure;  // a failed delivery or a fatal client error
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto* events = static_cast<client_events*>(opaque);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (events->delivered++ == 0) {
-            events->first_delivery = clock_type::now();
-        }
+        ++events->delivered;
     } else if (events->first_failure.empty()) {
         events->first_failure = fmt::format("delivery failed: {}", rd_kafka_err2str(message->err));
     }
@@ -234,6 +231,11 @@ kafka_run run_plain_pass_through(const std::string& bootstrap, const std::string
     }
 
     kafka_run run;
+    // Each poll is a look at the output, like kafka_bench's watch on eddy's.
+    const auto serve_deliveries = [&](int wait_ms) {
+        rd_kafka_poll(producer.get(), wait_ms);
+        run.observe(producer_events.delivered, count, seconds_between(start, clock_type::now()));
+    };
     std::uint64_t consumed = 0;
     while (producer_events.delivered < count) {
         if (clock_type::now() >= deadline) {
@@ -245,7 +247,7 @@ kafka_run run_plain_pass_through(const std::string& bootstrap, const std::string
         rd_kafka_message_t* m =
             consumed < count ? rd_kafka_consumer_poll(consumer.get(), 1) : nullptr;
         if (m == nullptr) {
-            rd_kafka_poll(producer.get(), consumed < count ? 0 : 1);
+            serve_deliveries(consumed < count ? 0 : 1);
             throw_on_failure(producer_events);
             throw_on_failure(consumer_events);
             continue;
@@ -260,14 +262,13 @@ kafka_run run_plain_pass_through(const std::string& bootstrap, const std::string
         run.payload_bytes += m->key_len + m->len;
         rd_kafka_message_destroy(m);
         if (++consumed % 256 == 0) {
-            rd_kafka_poll(producer.get(), 0);
+            serve_deliveries(0);
         }
     }
     const auto end = clock_type::now();
     throw_on_failure(producer_events);
     run.records = count;
     run.seconds = seconds_between(start, end);
-    run.first_output_seconds = seconds_between(start, producer_events.first_delivery);
     run.cpu_seconds = process_cpu_seconds() - cpu_at_start;
     rd_kafka_consumer_close(consumer.get());
     return run;

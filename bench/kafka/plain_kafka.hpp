@@ -27,13 +27,38 @@ struct kafka_run {
     std::uint64_t records = 0;
     std::uint64_t payload_bytes = 0;  // key + value bytes
     double seconds = 0;               // start of the run → the last record in the output
-    double first_output_seconds = 0;  // start of the run → the first record in the output
-    double cpu_seconds = 0;           // user + system time of the processes doing the work
+    double first_output_seconds = 0;  // start of the run → the first records in the output
+    // When the output was first seen holding at least half of `records`, and
+    // how many it held then. The clients queue messages while they wait for
+    // the output topic's metadata and send them in a burst once they have
+    // it, so only the second half shows the steady rate.
+    double half_output_seconds = 0;
+    std::uint64_t half_output_records = 0;
+    double cpu_seconds = 0;  // user + system time of the processes doing the work
+
+    // Notes that the output held `in_output` of `expected` records
+    // `at_seconds` after the start; call it on every look at the output.
+    void observe(std::uint64_t in_output, std::uint64_t expected, double at_seconds) {
+        if (in_output > 0 && first_output_seconds == 0) {
+            first_output_seconds = at_seconds;
+        }
+        if (in_output >= expected / 2 && half_output_records == 0) {
+            half_output_seconds = at_seconds;
+            half_output_records = in_output;
+        }
+    }
     [[nodiscard]] double records_per_second() const {
         return seconds > 0 ? static_cast<double>(records) / seconds : 0;
     }
     [[nodiscard]] double megabytes_per_second() const {
         return seconds > 0 ? static_cast<double>(payload_bytes) / seconds / 1e6 : 0;
+    }
+    // Over the second half of the output: the rate without start-up.
+    [[nodiscard]] double second_half_records_per_second() const {
+        const double span = seconds - half_output_seconds;
+        return span > 0 && records > half_output_records
+                   ? static_cast<double>(records - half_output_records) / span
+                   : 0;
     }
 };
 
