@@ -11,7 +11,6 @@
 #include <array>
 #include <charconv>
 #include <map>
-#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -53,6 +52,15 @@ void on_commit(rd_kafka_t* handle, rd_kafka_resp_err_t err,
         events->commit_errors.push_back(rd_kafka_err2str(err));
     }
 }
+
+// One assigned (topic, partition) of a kafka_source: where reading goes on
+// and what the watermark is made of.
+struct partition_state {
+    std::int64_t next_offset = -1;    // next to read (-1: not known yet)
+    time_micros max_time = min_time;  // largest event time read
+    time_micros last_record = 0;      // processing time of the last record (or assignment)
+    bool moved = false;               // read from by the current poll: its offset is saved
+};
 
 class kafka_source final : public source, public runtime::watermark_declarer {
 public:
@@ -142,10 +150,12 @@ public:
             rd_kafka_message_destroy(m);
             ++handed;
         }
-        for (const auto& where : _moved) {
-            ctx.put(offset_state(where.first, where.second), std::to_string(_next_offsets[where]));
+        for (auto& [where, p] : _partitions) {
+            if (p.moved) {
+                ctx.put(offset_state(where.first, where.second), std::to_string(p.next_offset));
+                p.moved = false;
+            }
         }
-        _moved.clear();
         report_client_errors(ctx, now);
         if (handed > 0 &&
             now - _last_commit >= static_cast<time_micros>(_options.commit_interval_ms) * 1000) {
@@ -190,9 +200,10 @@ private:
             }
             for (int p = 0; p < found->second; ++p) {
                 if (static_cast<std::uint32_t>(p) % _count == _index) {
+                    auto& partition = _partitions[{topic, p}];
+                    partition = {.last_record = now};
                     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
-                        saved_offset(ctx, topic, p);
-                    _partitions[{topic, p}] = {.max_time = min_time, .last_record = now};
+                        saved_offset(ctx, topic, p, partition);
                 }
             }
         }
@@ -215,7 +226,8 @@ private:
 
     // Where partition p starts: the offset committed with the instance's
     // state, else the consumer group's (or `start`).
-    std::int64_t saved_offset(context& ctx, const std::string& topic, std::int32_t p) {
+    std::int64_t saved_offset(context& ctx, const std::string& topic, std::int32_t p,
+                              partition_state& partition) {
         const auto saved = ctx.get(offset_state(topic, p));
         if (!saved) {
             return RD_KAFKA_OFFSET_STORED;
@@ -228,7 +240,7 @@ private:
                 fmt::format("{}: saved offset '{}' of partition {} of topic '{}' does not parse",
                             _options.name, *saved, p, topic));
         }
-        _next_offsets[{topic, p}] = offset;
+        partition.next_offset = offset;
         ++_resumed_count;
         return offset;
     }
@@ -242,12 +254,11 @@ private:
                                  : std::string_view(static_cast<const char*>(m.payload), m.len);
         const time_micros time = event_time(ctx, m, value, now);
         ctx.produce(_options.stream, key, value, time);
-        const std::string topic = rd_kafka_topic_name(m.rkt);
-        auto& partition = _partitions[{topic, m.partition}];
+        auto& partition = _partitions[{rd_kafka_topic_name(m.rkt), m.partition}];
         partition.max_time = std::max(partition.max_time, time);
         partition.last_record = now;
-        _next_offsets[{topic, m.partition}] = m.offset + 1;
-        _moved.insert({topic, m.partition});
+        partition.next_offset = m.offset + 1;
+        partition.moved = true;
         _dirty = true;
     }
 
@@ -278,10 +289,12 @@ private:
             return;
         }
         partition_list offsets(
-            rd_kafka_topic_partition_list_new(static_cast<int>(_next_offsets.size())));
-        for (const auto& [where, next] : _next_offsets) {
-            rd_kafka_topic_partition_list_add(offsets.get(), where.first.c_str(), where.second)
-                ->offset = next;
+            rd_kafka_topic_partition_list_new(static_cast<int>(_partitions.size())));
+        for (const auto& [where, p] : _partitions) {
+            if (p.next_offset >= 0) {
+                rd_kafka_topic_partition_list_add(offsets.get(), where.first.c_str(), where.second)
+                    ->offset = p.next_offset;
+            }
         }
         (void)rd_kafka_commit(_consumer.get(), offsets.get(), mode == commit_mode::async ? 1 : 0);
         _dirty = false;
@@ -322,17 +335,8 @@ private:
     detail::kafka_handle _consumer;
     bool _assigned = false;
     time_micros _next_metadata_attempt = 0;
-    // Next offset to read per (topic, partition): what is committed.
-    std::map<std::pair<std::string, std::int32_t>, std::int64_t> _next_offsets;
-    // What the watermark is made of, per assigned partition.
-    struct partition_times {
-        time_micros max_time = min_time;  // largest event time read
-        time_micros last_record = 0;      // processing time of the last record (or assignment)
-    };
-    std::map<std::pair<std::string, std::int32_t>, partition_times> _partitions;
+    std::map<std::pair<std::string, std::int32_t>, partition_state> _partitions;
     time_micros _last_poll = 0;
-    // Partitions read from by the current poll, whose offsets it saves.
-    std::set<std::pair<std::string, std::int32_t>> _moved;
     int _resumed_count = 0;
     bool _dirty = false;
     time_micros _last_commit = 0;
