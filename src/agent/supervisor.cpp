@@ -174,12 +174,26 @@ std::vector<process_status> supervisor::impl::list() const {
     out.reserve(_entries.size());
     const auto now = steady::now();
     for (const auto& [id, e] : _entries) {
-        out.push_back(e.status);
-        if (e.status.state == process_state::running && !e.spec.log_path.empty()) {
-            e.errors.scan(e.spec.log_path, now);
-            if (auto logged = e.errors.current(now); !logged.empty()) {
-                out.back().last_error = "running, logging errors: " + logged;
-            }
+        out.push_back(reported(e, now));
+    }
+    return out;
+}
+
+std::optional<process_status> supervisor::impl::status(const std::string& id) const {
+    std::lock_guard guard(_mu);
+    const auto it = _entries.find(id);
+    if (it == _entries.end()) {
+        return std::nullopt;
+    }
+    return reported(it->second, steady::now());
+}
+
+process_status supervisor::impl::reported(const entry& e, steady::time_point now) {
+    process_status out = e.status;
+    if (e.status.state == process_state::running && !e.spec.log_path.empty()) {
+        e.errors.scan(e.spec.log_path, now);
+        if (auto logged = e.errors.current(now); !logged.empty()) {
+            out.last_error = "running, logging errors: " + logged;
         }
     }
     return out;
@@ -259,6 +273,10 @@ void supervisor::forget(const std::string& id) {
 
 std::vector<process_status> supervisor::list() const {
     return _impl->list();
+}
+
+std::optional<process_status> supervisor::status(const std::string& id) const {
+    return _impl->status(id);
 }
 
 std::string_view to_string(process_state state) {

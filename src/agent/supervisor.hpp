@@ -42,6 +42,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,8 @@ public:
 
     // Every supervised process, ordered by id.
     [[nodiscard]] std::vector<process_status> list() const;
+    // One id's status as `list` gives it, or nullopt if the id is unknown.
+    [[nodiscard]] std::optional<process_status> status(const std::string& id) const;
 
 private:
     struct impl;

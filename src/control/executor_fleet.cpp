@@ -114,10 +114,8 @@ std::optional<int> executor_fleet::admin_port(const instance_record& instance) c
 }
 
 std::optional<agent::process_status> executor_fleet::status(const instance_record& instance) const {
-    for (auto& s : _supervisor.list()) {
-        if (s.id == process_id(instance)) {
-            return s;
-        }
+    if (auto s = _supervisor.status(process_id(instance))) {
+        return s;
     }
     if (std::filesystem::exists(finished_marker(instance))) {
         return agent::process_status{process_id(instance), agent::process_state::finished, -1, 0,

@@ -66,6 +66,10 @@ struct supervisor::impl {
     void replace(process_spec spec, std::chrono::milliseconds grace);
     void forget(const std::string& id);
     std::vector<process_status> list() const;
+    std::optional<process_status> status(const std::string& id) const;
+    // What callers see of `e`: its status, with a running process's fresh
+    // logged error as last_error. Requires _mu.
+    static process_status reported(const entry& e, steady::time_point now);
 
 private:
     // The internal thread (supervisor_loop.cpp).
