@@ -32,6 +32,7 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,6 +99,18 @@ public:
     virtual void process_timer(context& ctx, const timer& t) {
         (void)ctx;
         (void)t;
+    }
+
+    // Keyed state written under an older `state_version` of the manifest,
+    // handed over once when this build first opens the instance's state
+    // (an update that raised the version): return the value to keep under
+    // (key, name), or nullopt to drop it. The default keeps it unchanged.
+    // Called before `init`; no context: it sees one stored value at a time.
+    virtual std::optional<std::string> migrate_state(std::uint32_t from_version,
+                                                     std::string_view key, std::string_view name,
+                                                     std::string_view value) {
+        (void)from_version, (void)key, (void)name;
+        return std::string(value);
     }
 };
 

@@ -46,6 +46,13 @@ api_error not_found(std::string message) {
 coordinator::coordinator(metadata_store& store, executor_fleet& fleet, std::filesystem::path home)
     : _store(store), _fleet(fleet), _home(std::move(home)) {}
 
+coordinator::~coordinator() {
+    _stopping = true;
+    if (_resumer.joinable()) {
+        _resumer.join();
+    }
+}
+
 void coordinator::recover() {
     std::lock_guard change(_change_mu);
     if (auto made = _store.create("/eddy", "", node_kind::persistent);
@@ -83,6 +90,11 @@ void coordinator::recover() {
     }
     push_all();
     eddy::log().info("coordinator: recovered {} computations", state.computations.size());
+    if (std::any_of(state.computations.begin(), state.computations.end(),
+                    [](const auto& c) { return c.move.has_value(); })) {
+        // A rescale was cut short: carry it on while the API serves.
+        _resumer = std::thread([this] { resume_moves(); });
+    }
 }
 
 tl::expected<manifest, api_error> coordinator::read_manifest(const deploy_request& request) {
@@ -176,12 +188,18 @@ void coordinator::push_all(const std::vector<std::uint32_t>& skip) {
     }
     const auto document = render_executor_document(state);
     _fleet.write_document(document);
+    // All at once: each push waits until its executor has applied the
+    // document, and a rescale's pause includes two rounds of them.
+    std::vector<std::thread> pushes;
     for (const auto& c : state.computations) {
         for (const auto& i : c.instances) {
             if (std::find(skip.begin(), skip.end(), i.id) == skip.end()) {
-                (void)_fleet.push(i, document);
+                pushes.emplace_back([this, i, &document] { (void)_fleet.push(i, document); });
             }
         }
+    }
+    for (auto& p : pushes) {
+        p.join();
     }
 }
 
@@ -280,7 +298,23 @@ api_result coordinator::scale(const std::string& name, std::uint32_t instances) 
     if (record == nullptr) {
         return tl::unexpected(not_found("no computation named '" + name + "'"));
     }
+    if (record->move) {
+        // An earlier rescale was cut short: finish it first.
+        if (auto done = run_move(name); !done) {
+            return tl::unexpected(done.error());
+        }
+        std::lock_guard lock(_state_mu);
+        next = _state;
+        record = next.find(name);
+    }
     const auto current = static_cast<std::uint32_t>(record->instances.size());
+    if (current == instances) {
+        return json{{"name", name}, {"instances", instances}, {"moved_key_groups", 0}};
+    }
+    if (record->keyed()) {
+        // Keyed state moves with its key groups.
+        return start_move(name, instances);
+    }
     std::vector<instance_record> removed;
     std::vector<std::uint32_t> fresh;
     if (instances > current) {
@@ -355,6 +389,10 @@ api_result coordinator::update(const std::string& name, const deploy_request& re
 }
 
 void coordinator::shutdown() {
+    _stopping = true;
+    if (_resumer.joinable()) {
+        _resumer.join();
+    }
     std::lock_guard change(_change_mu);
     topology_state state;
     {

@@ -23,10 +23,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace eddy::control {
 
@@ -49,6 +52,9 @@ struct deploy_request {
 class coordinator {
 public:
     coordinator(metadata_store& store, executor_fleet& fleet, std::filesystem::path home);
+    ~coordinator();
+    coordinator(const coordinator&) = delete;
+    coordinator& operator=(const coordinator&) = delete;
 
     // Loads the stored topology and makes every instance run (adopting live
     // executors). Throws std::runtime_error when the store cannot be read.
@@ -81,6 +87,20 @@ private:
     // Sends the current document to every running instance except `skip`.
     void push_all(const std::vector<std::uint32_t>& skip = {});
     [[nodiscard]] nlohmann::json describe(const computation_record& record) const;
+
+    // Rescales that move key groups (coordinator_moves.cpp). REQUIRES: _change_mu.
+    [[nodiscard]] api_result start_move(const std::string& name, std::uint32_t instances);
+    // Runs the recorded move of `name` from its phase to the end.
+    [[nodiscard]] tl::expected<void, api_error> run_move(const std::string& name);
+    [[nodiscard]] tl::expected<void, api_error> set_phase(const std::string& name,
+                                                          move_phase phase);
+    // Calls `step` until it succeeds, the coordinator stops or a deadline passes.
+    [[nodiscard]] tl::expected<nlohmann::json, std::string> keep_trying(
+        std::string_view what,
+        const std::function<tl::expected<nlohmann::json, std::string>()>& step);
+    // Carries on with every move the stored topology records (a background
+    // thread started by recover()).
+    void resume_moves();
     [[nodiscard]] std::string status_of(const computation_record& record) const;
 
     metadata_store& _store;
@@ -88,7 +108,9 @@ private:
     std::filesystem::path _home;
     std::chrono::steady_clock::time_point _started = std::chrono::steady_clock::now();
 
-    std::mutex _change_mu;         // one topology change at a time
+    std::mutex _change_mu;  // one topology change at a time
+    std::atomic<bool> _stopping{false};
+    std::thread _resumer;          // resume_moves, started by recover()
     mutable std::mutex _state_mu;  // guards the two below
     topology_state _state;         // GUARDED_BY(_state_mu)
     std::int64_t _version = -1;    // GUARDED_BY(_state_mu): of the stored node; -1: none yet

@@ -42,6 +42,16 @@ std::string coordinator::status_of(const computation_record& record) const {
     return all_finished ? "finished" : worst;
 }
 
+namespace {
+std::uint32_t moving_groups(const move_record& move) {
+    std::uint32_t n = 0;
+    for (const auto& m : moves_between(move.from, move.to)) {
+        n += m.range.size();
+    }
+    return n;
+}
+}  // namespace
+
 json coordinator::describe(const computation_record& record) const {
     json run = record.spec.builtin.empty() ? json{{"library", record.spec.library.string()},
                                                   {"class", record.spec.class_name}}
@@ -77,7 +87,12 @@ json coordinator::describe(const computation_record& record) const {
                 {"generation", record.generation},
                 {"last_error", last_error},
                 {"records_in_per_second", in_rate},
-                {"records_out_per_second", out_rate}};
+                {"records_out_per_second", out_rate},
+                {"move", record.move ? json{{"version", record.move->version},
+                                            {"phase", to_string(record.move->phase)},
+                                            {"key_groups", moving_groups(*record.move)},
+                                            {"instances", record.move->target}}
+                                     : json(nullptr)}};
 }
 
 json coordinator::computations() const {

@@ -95,7 +95,8 @@ agent::process_spec executor_fleet::spec_for(const computation_record& computati
                  "--admin-token-file", (_home / "executor.token").string(),
                  // Kept by instance id, which scaling never reuses: an
                  // update restarts the instance on the same state.
-                 "--state-dir", (_home / "state" / std::to_string(instance.id)).string()};
+                 "--state-dir", (_home / "state" / std::to_string(instance.id)).string(),
+                 "--handoff-dir", handoff_dir().string()};
     for (const auto& [name, value] : computation.spec.environment) {
         spec.env.emplace(name, value);
     }
@@ -197,6 +198,32 @@ bool executor_fleet::push(const instance_record& instance, const std::string& do
         return false;
     }
     return true;
+}
+
+tl::expected<nlohmann::json, std::string> executor_fleet::handoff(
+    const instance_record& instance, const std::string& action, const nlohmann::json& body,
+    std::chrono::milliseconds timeout) {
+    const auto port = admin_port(instance);
+    if (!port) {
+        return tl::unexpected(
+            fmt::format("instance {} has no admin port (not running)", instance.id));
+    }
+    httplib::Client client("127.0.0.1", *port);
+    client.set_connection_timeout(2, 0);
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
+    client.set_read_timeout(static_cast<time_t>(std::max<std::int64_t>(1, seconds)), 0);
+    auto res = client.Post("/handoff/" + action, {{"Authorization", "Bearer " + _token}},
+                           body.dump(), "application/json");
+    if (!res) {
+        return tl::unexpected(fmt::format("instance {}: handoff/{}: {}", instance.id, action,
+                                          httplib::to_string(res.error())));
+    }
+    auto answer = nlohmann::json::parse(res->body, nullptr, false);
+    if (res->status != 200 || answer.is_discarded()) {
+        return tl::unexpected(
+            fmt::format("instance {}: handoff/{}: {}", instance.id, action, res->body));
+    }
+    return answer;
 }
 
 void executor_fleet::stop(const instance_record& instance, std::chrono::milliseconds grace) {

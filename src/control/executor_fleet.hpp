@@ -17,6 +17,9 @@
 #include "agent/supervisor.hpp"
 #include "topology_state.hpp"
 
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -49,6 +52,12 @@ public:
     // Sends the current document to a running instance and waits until it has
     // applied it. False if it did not answer or refused (logged).
     bool push(const instance_record& instance, const std::string& document);
+    // A step of a rescale at one executor (POST /handoff/<action>): its JSON
+    // answer, or why not (not running, refused, timed out).
+    [[nodiscard]] tl::expected<nlohmann::json, std::string> handoff(
+        const instance_record& instance, const std::string& action, const nlohmann::json& body,
+        std::chrono::milliseconds timeout);
+    [[nodiscard]] std::filesystem::path handoff_dir() const { return _home / "handoff"; }
     // Stops an instance's executor (SIGTERM: it drains; SIGKILL after grace).
     void stop(const instance_record& instance, std::chrono::milliseconds grace);
     // Restarts an instance on a new spec (update), waiting until it is back.

@@ -25,9 +25,10 @@ namespace {
 
 constexpr std::uint32_t max_instances = 4096;
 
-constexpr std::array<std::string_view, 14> computation_keys{
-    "name",      "builtin", "library", "class",    "command", "attach",      "timeout",
-    "instances", "inputs",  "outputs", "delivery", "config",  "environment", "resources"};
+constexpr std::array<std::string_view, 15> computation_keys{
+    "name",     "builtin", "library",     "class",     "command",
+    "attach",   "timeout", "instances",   "inputs",    "outputs",
+    "delivery", "config",  "environment", "resources", "state_version"};
 constexpr std::array<std::string_view, 1> top_level_keys{"computations"};
 constexpr std::array<std::string_view, 2> input_keys{"stream", "grouping"};
 constexpr std::array<std::string_view, 2> resource_keys{"cpu", "memory"};
@@ -53,6 +54,7 @@ public:
         read_name();
         read_run();
         read_instances();
+        read_state_version();
         read_inputs();
         read_outputs();
         read_delivery();
@@ -216,6 +218,23 @@ private:
         }
         if (!_spec.command.empty() && _spec.command.front().empty()) {
             problem(node, "'command' must start with a program");
+        }
+    }
+
+    void read_state_version() {
+        const auto node = _item["state_version"];
+        if (!node.IsDefined()) {
+            return;
+        }
+        if (auto text = scalar(node, "state_version")) {
+            std::uint32_t version = 0;
+            const auto [end, ec] =
+                std::from_chars(text->data(), text->data() + text->size(), version);
+            if (ec != std::errc() || end != text->data() + text->size() || version == 0) {
+                problem(node, "'state_version' must be an integer of 1 or more, not '{}'", *text);
+            } else {
+                _spec.state_version = version;
+            }
         }
     }
 

@@ -65,6 +65,11 @@ struct computation_spec {
     std::map<std::string, std::string, std::less<>> config;
     std::map<std::string, std::string, std::less<>> environment;
     resource_request resources;
+    // The version of the layout of its keyed state (manifest `state_version`,
+    // default 1): raise it with an update whose code reads the state
+    // differently; state written under an older one is handed to the
+    // computation's migrate_state on first use.
+    std::uint32_t state_version = 1;
 };
 
 struct manifest {

@@ -46,16 +46,17 @@ void to_json(json& out, const computation_spec& spec) {
     for (const auto& input : spec.inputs) {
         inputs.push_back({{"stream", input.stream}, {"grouping", to_string(input.by)}});
     }
-    out = json{{"name", spec.name},
-               {"run", std::move(run)},
-               {"instances", spec.instances},
-               {"inputs", std::move(inputs)},
-               {"outputs", spec.outputs},
-               {"delivery", to_string(spec.delivery)},
-               {"config", spec.config},
-               {"environment", spec.environment},
-               {"resources",
-                {{"cpu", spec.resources.cpu}, {"memory_bytes", spec.resources.memory_bytes}}}};
+    out = json{
+        {"name", spec.name},
+        {"run", std::move(run)},
+        {"instances", spec.instances},
+        {"inputs", std::move(inputs)},
+        {"outputs", spec.outputs},
+        {"delivery", to_string(spec.delivery)},
+        {"config", spec.config},
+        {"environment", spec.environment},
+        {"resources", {{"cpu", spec.resources.cpu}, {"memory_bytes", spec.resources.memory_bytes}}},
+        {"state_version", spec.state_version}};
 }
 
 void from_json(const json& in, computation_spec& spec) {
@@ -91,6 +92,7 @@ void from_json(const json& in, computation_spec& spec) {
     const json& resources = in.at("resources");
     spec.resources.cpu = resources.at("cpu").get<double>();
     spec.resources.memory_bytes = resources.at("memory_bytes").get<std::uint64_t>();
+    spec.state_version = in.value("state_version", std::uint32_t{1});
 }
 
 }  // namespace eddy::control

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
+#include <stdexcept>
 
 namespace eddy::control {
 
@@ -27,6 +29,74 @@ computation_record* topology_state::find(std::string_view name) {
     return nullptr;
 }
 
+std::string_view to_string(move_phase phase) {
+    switch (phase) {
+        case move_phase::holding:
+            return "holding";
+        case move_phase::exporting:
+            return "exporting";
+        case move_phase::importing:
+            return "importing";
+        case move_phase::releasing:
+            return "releasing";
+    }
+    return "unknown";
+}
+
+key_assignment computation_record::current_assignment(std::uint32_t max_key_groups) const {
+    const auto listed = static_cast<std::uint32_t>(instances.size());
+    if (move) {
+        return move->to;
+    }
+    if (assignment.empty()) {
+        return key_assignment::contiguous(listed, max_key_groups);
+    }
+    return assignment;
+}
+
+bool computation_record::keyed() const {
+    return std::any_of(spec.inputs.begin(), spec.inputs.end(),
+                       [](const subscription& s) { return s.by == grouping::key; });
+}
+
+namespace {
+
+json assignment_json(const key_assignment& a) {
+    json out = json::array();
+    for (std::uint32_t i = 0; i < a.instances(); ++i) {
+        json owned = json::array();
+        for (const auto& r : a.ranges_of(i)) {
+            owned.push_back({r.first.value(), r.last.value()});
+        }
+        out.push_back(std::move(owned));
+    }
+    return out;
+}
+
+key_assignment assignment_from(const json& list, std::uint32_t max_key_groups) {
+    std::vector<std::vector<key_group_range>> ranges;
+    for (const auto& owned : list) {
+        auto& mine = ranges.emplace_back();
+        for (const auto& r : owned) {
+            mine.push_back(
+                {key_group(r.at(0).get<std::uint32_t>()), key_group(r.at(1).get<std::uint32_t>())});
+        }
+    }
+    return key_assignment::from_ranges(ranges, max_key_groups);
+}
+
+move_phase phase_from(const std::string& text) {
+    for (const auto p : {move_phase::holding, move_phase::exporting, move_phase::importing,
+                         move_phase::releasing}) {
+        if (to_string(p) == text) {
+            return p;
+        }
+    }
+    throw std::invalid_argument("unknown move phase '" + text + "'");
+}
+
+}  // namespace
+
 void topology_state::add_instances(computation_record& computation, std::uint32_t count,
                                    const std::filesystem::path& run_dir) {
     const auto first_index = static_cast<std::uint32_t>(computation.instances.size());
@@ -47,8 +117,19 @@ std::string to_json_text(const topology_state& state) {
         }
         json spec;
         to_json(spec, c.spec);
-        computations.push_back(
-            {{"spec", spec}, {"instances", instances}, {"generation", c.generation}});
+        json item{{"spec", spec}, {"instances", instances}, {"generation", c.generation}};
+        if (!c.assignment.empty()) {
+            item["key_groups"] = assignment_json(c.assignment);
+        }
+        item["assignment_version"] = c.assignment_version;
+        if (c.move) {
+            item["move"] = {{"version", c.move->version},
+                            {"phase", to_string(c.move->phase)},
+                            {"from", assignment_json(c.move->from)},
+                            {"to", assignment_json(c.move->to)},
+                            {"target", c.move->target}};
+        }
+        computations.push_back(std::move(item));
     }
     return json{{"epoch", state.epoch},
                 {"next_instance_id", state.next_instance_id},
@@ -71,6 +152,18 @@ topology_state topology_from_json_text(std::string_view text) {
             record.instances.push_back({i.at("id").get<std::uint32_t>(),
                                         i.at("index").get<std::uint32_t>(),
                                         i.at("endpoint").get<std::string>()});
+        }
+        if (item.contains("key_groups")) {
+            record.assignment = assignment_from(item["key_groups"], state.max_key_groups);
+        }
+        record.assignment_version = item.value("assignment_version", std::uint64_t{0});
+        if (item.contains("move")) {
+            const auto& m = item["move"];
+            record.move = move_record{m.at("version").get<std::uint64_t>(),
+                                      phase_from(m.at("phase").get<std::string>()),
+                                      assignment_from(m.at("from"), state.max_key_groups),
+                                      assignment_from(m.at("to"), state.max_key_groups),
+                                      m.at("target").get<std::uint32_t>()};
         }
         state.computations.push_back(std::move(record));
     }
@@ -109,6 +202,25 @@ std::string render_executor_document(const topology_state& state) {
         }
         item["ids"] = ids;
         item["endpoints"] = endpoints;
+        item["state_version"] = c.spec.state_version;
+        if (c.keyed()) {
+            const auto owners = c.current_assignment(state.max_key_groups);
+            if (!owners.is_contiguous()) {
+                item["key_groups"] = assignment_json(owners);
+            }
+            item["assignment_version"] = c.move ? c.move->version : c.assignment_version;
+            if (c.move && c.move->phase != move_phase::releasing) {
+                // Upstreams hold what they route to instances gaining groups
+                // until those have imported the state.
+                json hold = json::array();
+                for (const auto& i : c.instances) {
+                    if (c.move->to.groups_of(i.index) > c.move->from.groups_of(i.index)) {
+                        hold.push_back(i.id);
+                    }
+                }
+                item["hold"] = std::move(hold);
+            }
+        }
         computations.push_back(std::move(item));
     }
     return json{{"epoch", state.epoch},

@@ -17,6 +17,7 @@
 //
 // Threading: a value type; pure functions.
 
+#include "base/key_assignment.hpp"
 #include "manifest.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -38,10 +39,43 @@ struct instance_record {
     std::string endpoint;  // "unix:/home/.eddy/run/counter-7.sock"
 };
 
+// A rescale that moves key groups, in progress (coordinator_moves.cpp). Its
+// phases run in order and each is recorded before the next starts, so a
+// restarted coordinator carries on from the one it was in:
+//   holding    upstreams route by `to` and hold what goes to gaining
+//              instances; the coordinator waits until each upstream's
+//              channels to losing instances are acknowledged;
+//   exporting  each losing instance writes and drops the groups it gives up;
+//   importing  each gaining instance reads them;
+//   releasing  upstreams send what they held; removed instances stop.
+enum class move_phase { holding, exporting, importing, releasing };
+
+[[nodiscard]] std::string_view to_string(move_phase phase);
+
+struct move_record {
+    std::uint64_t version = 0;  // the assignment version the move establishes
+    move_phase phase = move_phase::holding;
+    // Both over every instance listed during the move (the old ones and any
+    // new ones); instances at or past `target` own nothing in `to`.
+    key_assignment from;
+    key_assignment to;
+    std::uint32_t target = 0;  // instances once the move is done
+};
+
 struct computation_record {
     computation_spec spec;
     std::vector<instance_record> instances;  // ordered by index
     std::uint64_t generation = 1;
+    // Key grouping: who owns which key group once a rescale made it explicit
+    // (empty: the contiguous shares), the version each rescale raises, and a
+    // rescale in progress.
+    key_assignment assignment;
+    std::uint64_t assignment_version = 0;
+    std::optional<move_record> move;
+
+    // The assignment over the instances listed now (contiguous when none is explicit).
+    [[nodiscard]] key_assignment current_assignment(std::uint32_t max_key_groups) const;
+    [[nodiscard]] bool keyed() const;  // subscribes to a stream with key grouping
 };
 
 struct topology_state {

@@ -140,6 +140,8 @@ void executor::start() {
         }
         _router->set_committed(committed);
     }
+    load_ownership(me);
+    migrate_state(me);
     transport::inbound_options inbound;
     inbound.credit_window_bytes = _options.credit_window_bytes;
     _server = std::make_unique<transport::server>(_loop, *_router, inbound);
@@ -162,8 +164,16 @@ void executor::start() {
     _transport = std::make_unique<network_transport>(
         _loop, transport::channel_identity{_self, instance_id{}, _topology.epoch, me.name},
         downstream, outbound, wire::default_max_frame_bytes, _pool);
+    // A rescale in progress: what goes to the instances taking over key
+    // groups waits until their state has arrived.
+    _transport->hold_channels(held_instances(_topology), _options.credit_window_bytes);
     if (_durable != nullptr) {
         _transport->make_durable(*_durable);
+    }
+    _transport->mark_drain_points();
+    {
+        std::lock_guard lock(_pending_mu);
+        note_routing_versions(_topology);
     }
     _transport->set_credit_return(
         [router = _router.get()](instance_id sender, std::uint64_t bytes) {
@@ -176,7 +186,10 @@ void executor::start() {
 
     _admin = std::make_unique<admin_server>(
         admin_routes{[this] { return render_metrics(); }, [this] { return render_health(); },
-                     [this](std::string_view body) { return replace_topology(body); }},
+                     [this](std::string_view body) { return replace_topology(body); },
+                     [this](std::string_view action, std::string_view body) {
+                         return handoff(action, body);
+                     }},
         _options.admin_token);
     auto admin_port = _admin->start(_options.admin_host, _options.admin_port);
     if (!admin_port) {

@@ -33,6 +33,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +61,10 @@ struct executor_options {
     std::uint64_t credit_window_bytes = 4u << 20;
     // How long a stop may take to drain and say goodbye. Default 10 s.
     std::chrono::milliseconds drain_timeout{10'000};
+    // Where a rescale's handoff files go (<dir>/<computation>/<version>/
+    // <from id>-<to id>.handoff); the requests name only numbers. Required
+    // for handoffs; may be empty otherwise.
+    std::string handoff_dir;
 };
 
 class executor {
@@ -122,6 +128,32 @@ private:
     [[nodiscard]] std::string render_health() const;
     [[nodiscard]] executor_result<void> replace_topology(std::string_view body);
 
+    // Rescales (executor_handoff.cpp).
+    [[nodiscard]] executor_result<std::string> handoff(std::string_view action,
+                                                       std::string_view body);
+    // Runs `job` on the instance thread between two units of work and waits
+    // for it (at most `timeout`). What the job throws as handoff_refused comes
+    // back as the error; anything else it throws ends the instance (the
+    // store may hold half of a change: the restart reopens the last commit).
+    [[nodiscard]] executor_result<void> run_on_instance(std::function<void()> job,
+                                                        std::chrono::milliseconds timeout);
+    void run_jobs();  // instance thread
+    // Reads the key groups this instance owns from its store (or takes every
+    // group), checks the document is not older, and fences the inbound side.
+    void load_ownership(const computation_entry& me);
+    // An update that raised the manifest's state_version: every stored value
+    // goes through the computation's migrate_state once, in one commit.
+    void migrate_state(const computation_entry& me);
+    void publish_ownership(std::vector<bool> owned, std::uint64_t version);
+    // Saves what this instance owns into the pending commit (durable modes).
+    void persist_ownership(const std::vector<bool>& owned, std::uint64_t version);
+    [[nodiscard]] std::filesystem::path handoff_path(std::uint64_t version, instance_id from,
+                                                     instance_id to) const;
+    [[nodiscard]] std::string export_groups(std::string_view body);
+    [[nodiscard]] std::string import_groups(std::string_view body);
+    // The instances whose channels a document holds (a rescale moves state to them).
+    [[nodiscard]] static std::set<instance_id> held_instances(const topology_document& topology);
+
     executor_options _options;
     topology_document _topology;
     runtime::topology_plan _plan;
@@ -160,6 +192,9 @@ private:
     };
     std::deque<pending_ack> _unsynced_acks;
     std::unique_ptr<admin_server> _admin;
+    // What this instance owns (instance thread; the router holds a copy).
+    std::shared_ptr<const key_group_ownership> _ownership;
+    std::atomic<std::uint64_t> _owned_version{0};  // _ownership->version, for the admin thread
 
     std::atomic<bool> _stop{false};
     std::atomic<bool> _draining{false};
@@ -170,6 +205,16 @@ private:
     std::uint64_t _requested = 0;               // GUARDED_BY(_pending_mu): documents accepted
     std::uint64_t _applied = 0;                 // GUARDED_BY(_pending_mu): documents applied
     std::atomic<bool> _has_pending{false};
+    struct job {
+        std::function<void()> run;
+        bool done = false;
+        std::string refused;  // why, when the job refused
+    };
+    std::deque<std::shared_ptr<job>> _jobs;  // GUARDED_BY(_pending_mu)
+    // The key assignment version of every computation in the routing in
+    // force (a drain answers only once the routing it waits behind applies).
+    std::map<std::string, std::uint64_t, std::less<>> _routing_versions;  // GUARDED_BY(_pending_mu)
+    void note_routing_versions(const topology_document& topology);        // REQUIRES: _pending_mu
 };
 
 }  // namespace eddy::executor

@@ -113,7 +113,8 @@ runtime::topology_plan executor::plan_topology_for(const topology_document& topo
                            entry.instances,
                            entry.name == computation && polled,
                            runtime::name_check::user,
-                           entry.ids});
+                           entry.ids,
+                           entry.assignment});
     }
     if (position == topology.computations.size()) {
         throw std::invalid_argument("computation '" + std::string(computation) +
@@ -145,12 +146,21 @@ executor_result<void> executor::replace_topology(std::string_view body) {
                     "the new topology does not have instance {} of '{}' as instance id {}",
                     _options.index, name, _self);
     }
+    if (found->assignment_version < _owned_version.load(std::memory_order_acquire)) {
+        return fail(executor_errc::bad_topology,
+                    "the new topology's key assignment of '{}' (version {}) is older than the one "
+                    "this instance holds (version {}): refused as stale",
+                    name, found->assignment_version, _owned_version.load());
+    }
     try {
         std::size_t position = 0;
         (void)plan_for(*parsed, position);
     } catch (const std::invalid_argument& e) {
         return fail(executor_errc::bad_topology, "topology: {}", e.what());
     }
+    // A hold that ends is released from here: the instance thread may be
+    // waiting in a send on it.
+    _transport->release_channels_except(held_instances(*parsed));
     std::unique_lock lock(_pending_mu);
     _pending = std::move(*parsed);
     const std::uint64_t ticket = ++_requested;
@@ -176,6 +186,7 @@ void executor::apply_pending_topology() {
         ticket = _requested;
         _has_pending.store(false, std::memory_order_release);
     }
+    run_jobs();
     if (next) {
         std::size_t position = 0;
         // Checked on the admin thread already; a failure here would be a bug.
@@ -190,6 +201,9 @@ void executor::apply_pending_topology() {
         // What was produced under the old routing leaves first: nothing meant
         // for an instance that is going away is left behind in an open batch.
         _task->flush();
+        // Held first, so that nothing routed by the new table reaches an
+        // instance still waiting for its state.
+        _transport->hold_channels(held_instances(*next), _options.credit_window_bytes);
         for (const instance_id to : layout.downstream) {
             _transport->ensure_channel({to, addresses.at(to)});
         }
@@ -201,11 +215,16 @@ void executor::apply_pending_topology() {
         _settings->count = next->computations[position].instances;
         _routes->replace(plan.routes);
         _plan = plan;
+        // What went out under the old routing is what a drain waits for.
+        _transport->mark_drain_points();
         eddy::log().info("{}[{}]: topology applied ({} downstream, {} upstream instances)",
                          _settings->computation, _options.index, layout.downstream.size(),
                          layout.upstreams.size());
     }
     std::lock_guard lock(_pending_mu);
+    if (next) {
+        note_routing_versions(*next);
+    }
     _applied = std::max(_applied, ticket);
     _applied_changed.notify_all();
 }

@@ -71,18 +71,37 @@ transport::transport_result<void> inbound_router::on_frame(
                             "sender {} epoch {}",
                             channel->info().peer, header->sender, header->epoch, sender, _epoch);
             }
-            auto batch = _pool.take();
-            batch->sender = sender;
-            batch->sequence = header->sequence;
-            batch->credit_bytes = frame.frame_bytes;
-            for (const auto& r : _views) {
-                batch->append(header->stream, r.key, r.value, r.time, runtime::no_key_group);
-            }
+            std::shared_ptr<const key_group_ownership> ownership;
+            time_micros watermark = min_time;
             {
                 std::lock_guard lock(_mu);
                 auto& state = _channels[sender];
                 adopt(state, channel);
-                batch->watermark = state.watermark;
+                watermark = state.watermark;
+                ownership = _ownership;
+            }
+            const bool fenced = ownership && ownership->keyed_streams.contains(header->stream);
+            auto batch = _pool.take();
+            batch->sender = sender;
+            batch->sequence = header->sequence;
+            batch->credit_bytes = frame.frame_bytes;
+            batch->watermark = watermark;
+            for (const auto& r : _views) {
+                std::uint32_t hint = runtime::no_key_group;
+                if (fenced) {
+                    hint = key_group_of(r.key, ownership->max_key_groups).value();
+                    if (!ownership->owned[hint]) {
+                        _counters.records_misrouted += _views.size();
+                        _pool.give(std::move(batch));
+                        return fail(transport::transport_errc::protocol_error,
+                                    "record batch {} from {} on '{}' holds a record of key group "
+                                    "{}, which this instance does not own (key assignment "
+                                    "version {}): the sender routes by a stale topology",
+                                    header->sequence, channel->info().peer, header->stream, hint,
+                                    ownership->version);
+                    }
+                }
+                batch->append(header->stream, r.key, r.value, r.time, hint);
             }
             _counters.records_in += _views.size();
             ++_counters.batches_in;
@@ -126,6 +145,11 @@ transport::transport_result<void> inbound_router::on_frame(
                         "unexpected {} frame from sender {}", wire::to_string(frame.type),
                         channel->info().peer);
     }
+}
+
+void inbound_router::set_ownership(std::shared_ptr<const key_group_ownership> ownership) {
+    std::lock_guard lock(_mu);
+    _ownership = std::move(ownership);
 }
 
 void inbound_router::adopt(channel_state& state,

@@ -26,6 +26,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace eddy::executor {
 
@@ -34,6 +36,15 @@ struct inbound_counters {
     std::atomic<std::uint64_t> batches_in{0};
     std::atomic<std::uint64_t> bytes_in{0};
     std::atomic<std::uint64_t> refused_channels{0};
+    std::atomic<std::uint64_t> records_misrouted{0};  // refused: a key group not owned here
+};
+
+// Which key groups this instance owns, for the fence of a rescale.
+struct key_group_ownership {
+    std::set<std::string, std::less<>> keyed_streams;  // inputs with key grouping
+    std::uint32_t max_key_groups = 4096;
+    std::vector<bool> owned;  // by key group
+    std::uint64_t version = 0;
 };
 
 class inbound_router final : public transport::inbound_handler {
@@ -63,6 +74,12 @@ public:
     // `sender`'s batches up to `committed` are durably processed: remembered
     // for its next hello and acknowledged to it now (instance thread).
     void acknowledge(instance_id sender, sequence_number committed);
+    // The fence of a rescale: a batch holding a record of a keyed stream
+    // whose key group this instance does not own closes its channel as a
+    // protocol error (the sender keeps it, reconnects and tries again), so
+    // that a sender routing by a stale table can neither lose nor misplace
+    // it. Null: every group is owned. Any thread.
+    void set_ownership(std::shared_ptr<const key_group_ownership> ownership);
     [[nodiscard]] const inbound_counters& counters() const { return _counters; }
 
 private:
@@ -82,8 +99,9 @@ private:
     runtime::batch_pool& _pool;             // shared with the network_transport, which recycles
     std::vector<wire::record_view> _views;  // io thread: reused per batch
     std::mutex _mu;
-    std::map<instance_id, channel_state> _channels;     // GUARDED_BY(_mu)
-    std::map<instance_id, sequence_number> _committed;  // GUARDED_BY(_mu)
+    std::map<instance_id, channel_state> _channels;         // GUARDED_BY(_mu)
+    std::map<instance_id, sequence_number> _committed;      // GUARDED_BY(_mu)
+    std::shared_ptr<const key_group_ownership> _ownership;  // GUARDED_BY(_mu)
     inbound_counters _counters;
 };
 

@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
                    "file holding the admin bearer token (else $EDDY_ADMIN_TOKEN)");
     app.add_option("--state-dir", options.state_dir,
                    "directory of the instance's durable state (at_least_once, exactly_once)");
+    app.add_option("--handoff-dir", options.handoff_dir,
+                   "directory of the handoff files of rescales");
     app.add_option("--batch-records", options.batch_records, "records per outgoing batch")
         ->check(CLI::Range(1, 1 << 20));
     app.add_option("--credit-window", options.credit_window_bytes,

@@ -45,6 +45,9 @@ void network_transport::ensure_channel(const peer& to) {
     auto& made = _channels[to.id];
     made.link =
         transport::outbound_channel::create(_loop, to.address, std::move(identity), _outbound);
+    if (_held.contains(to.id)) {
+        made.link->hold(_hold_bytes);
+    }
     made.link->start();
 }
 
@@ -75,6 +78,48 @@ void network_transport::retire_channels_except(const std::set<instance_id>& keep
         link->close(wire::goodbye_reason::topology_changed, "no longer routed to",
                     std::chrono::seconds(10));
     }
+}
+
+void network_transport::hold_channels(const std::set<instance_id>& held, std::size_t max_bytes) {
+    std::lock_guard lock(_channels_mu);
+    _held = held;
+    _hold_bytes = max_bytes;
+    for (auto& [id, channel] : _channels) {
+        if (held.contains(id)) {
+            if (!channel.link->held()) {
+                channel.link->hold(max_bytes);
+            }
+        } else {
+            channel.link->release();
+        }
+    }
+}
+
+void network_transport::release_channels_except(const std::set<instance_id>& still_held) {
+    std::lock_guard lock(_channels_mu);
+    std::erase_if(_held, [&](instance_id id) { return !still_held.contains(id); });
+    for (auto& [id, channel] : _channels) {
+        if (!still_held.contains(id)) {
+            channel.link->release();
+        }
+    }
+}
+
+void network_transport::mark_drain_points() {
+    std::lock_guard lock(_channels_mu);
+    for (auto& [id, channel] : _channels) {
+        channel.drain_point = channel.last_data_sequence;
+    }
+}
+
+bool network_transport::drained(const std::set<instance_id>& peers) const {
+    std::lock_guard lock(_channels_mu);
+    for (const auto& [id, channel] : _channels) {
+        if (peers.contains(id) && channel.link->acknowledged().value() < channel.drain_point) {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::unique_ptr<runtime::record_batch> network_transport::acquire() {
@@ -132,6 +177,9 @@ std::int64_t network_transport::send(instance_id destination,
     }
     const bool end = batch->marker == runtime::channel_marker::end_of_stream;
     _pool.give(std::move(batch));
+    if (credit_bytes != 0) {
+        to.last_data_sequence = to.next_sequence - 1;
+    }
     staged item{destination,
                 std::move(frames),
                 static_cast<std::uint32_t>(count),
@@ -218,6 +266,7 @@ void network_transport::make_durable(state::rocksdb_store& store) {
                                   const auto bytes = copy.size();
                                   channel.link->preload(std::move(copy), 0, bytes, sequence);
                                   channel.outboxed.push_back(sequence.value());
+                                  channel.last_data_sequence = sequence.value();
                                   ++resent;
                               });
         if (!scanned) {

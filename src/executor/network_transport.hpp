@@ -89,6 +89,20 @@ public:
     // from this instance's downstream. Instance thread.
     void retire_channels_except(const std::set<instance_id>& keep);
 
+    // A rescale (instance thread): channels to `held` hold what is sent to
+    // them (up to `max_bytes` each, then `send` waits) until released; the
+    // others are released. Channels opened later to a held instance start held.
+    void hold_channels(const std::set<instance_id>& held, std::size_t max_bytes);
+    // Releases every held channel not in `still_held`. Any thread: the
+    // instance thread may be waiting in `send` on a full hold.
+    void release_channels_except(const std::set<instance_id>& still_held);
+    // Notes, for every channel, the highest sequence handed to it so far
+    // (instance thread, at a routing change): what `drained` waits for.
+    void mark_drain_points();
+    // Whether every channel to one of `peers` has been acknowledged through
+    // its drain point (a channel that never carried a batch is drained). Any thread.
+    [[nodiscard]] bool drained(const std::set<instance_id>& peers) const;
+
     // Where `release` returns credit: (sender instance, bytes).
     void set_credit_return(std::function<void(instance_id, std::uint64_t)> credit_return) {
         _credit_return = std::move(credit_return);
@@ -114,8 +128,10 @@ private:
         std::uint64_t next_sequence = first_sequence();
         time_micros sent_watermark = min_time;
         bool ended = false;
-        std::uint64_t saved_next = 0;        // durable: next_sequence as last saved
-        std::deque<std::uint64_t> outboxed;  // durable: outbox entries not erased yet
+        std::uint64_t last_data_sequence = 0;  // highest sequence handed to the channel
+        std::uint64_t drain_point = 0;         // last_data_sequence at mark_drain_points
+        std::uint64_t saved_next = 0;          // durable: next_sequence as last saved
+        std::deque<std::uint64_t> outboxed;    // durable: outbox entries not erased yet
     };
     struct staged {
         instance_id to;
@@ -145,6 +161,8 @@ private:
     std::deque<std::pair<std::uint64_t, staged>> _unsynced;
     std::function<void(instance_id, std::uint64_t)> _credit_return;
     network_counters _counters;
+    std::set<instance_id> _held;  // GUARDED_BY(_channels_mu)
+    std::size_t _hold_bytes = 0;  // GUARDED_BY(_channels_mu)
 };
 
 }  // namespace eddy::executor

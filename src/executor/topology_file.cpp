@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace eddy::executor {
@@ -21,7 +22,8 @@ const json empty_array = json::array();
 const json empty_object = json::object();
 
 // Reads one computation; throws std::invalid_argument with the field's path.
-computation_entry read_computation(const json& item, std::size_t position) {
+computation_entry read_computation(const json& item, std::size_t position,
+                                   std::uint32_t max_key_groups) {
     auto where = [&](std::string_view field) {
         const auto name = item.is_object() && item.contains("name") && item["name"].is_string()
                               ? item["name"].get<std::string>()
@@ -140,6 +142,49 @@ computation_entry read_computation(const json& item, std::size_t position) {
         }
         entry.ids.push_back(instance_id(id.get<std::uint32_t>()));
     }
+    const json& key_groups = member(item, "key_groups", empty_array);
+    if (!key_groups.is_array() || (!key_groups.empty() && key_groups.size() != entry.instances)) {
+        throw std::invalid_argument(where(fmt::format(
+            "'key_groups' must list the ranges of each instance ({})", entry.instances)));
+    }
+    if (!key_groups.empty()) {
+        std::vector<std::vector<key_group_range>> ranges;
+        for (const auto& owned : key_groups) {
+            auto& mine = ranges.emplace_back();
+            for (const auto& range : owned) {
+                if (!range.is_array() || range.size() != 2 || !range[0].is_number_unsigned() ||
+                    !range[1].is_number_unsigned()) {
+                    throw std::invalid_argument(
+                        where("every key group range must be [first, last]"));
+                }
+                mine.push_back({key_group(range[0].get<std::uint32_t>()),
+                                key_group(range[1].get<std::uint32_t>())});
+            }
+        }
+        try {
+            entry.assignment = key_assignment::from_ranges(ranges, max_key_groups);
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(where(std::string("'key_groups': ") + e.what()));
+        }
+    }
+    const auto version = item.value("assignment_version", json(0u));
+    const auto state_version = item.value("state_version", json(1u));
+    if (!version.is_number_unsigned() || !state_version.is_number_unsigned() ||
+        state_version.get<std::uint64_t>() == 0 ||
+        state_version.get<std::uint64_t>() > UINT32_MAX) {
+        throw std::invalid_argument(
+            where("'assignment_version' and 'state_version' must be integers (>= 1)"));
+    }
+    entry.assignment_version = version.get<std::uint64_t>();
+    entry.state_version = state_version.get<std::uint32_t>();
+    for (const auto& id : member(item, "hold", empty_array)) {
+        if (!id.is_number_unsigned() ||
+            std::find(entry.ids.begin(), entry.ids.end(), instance_id(id.get<std::uint32_t>())) ==
+                entry.ids.end()) {
+            throw std::invalid_argument(where("'hold' must list ids of its own instances"));
+        }
+        entry.hold.push_back(instance_id(id.get<std::uint32_t>()));
+    }
     return entry;
 }
 
@@ -174,7 +219,7 @@ executor_result<topology_document> parse_topology(std::string_view json_text) {
         std::set<instance_id> ids;
         bool explicit_ids = false;
         for (std::size_t i = 0; i < computations.size(); ++i) {
-            auto entry = read_computation(computations[i], i);
+            auto entry = read_computation(computations[i], i, topology.max_key_groups);
             if (!names.insert(entry.name).second) {
                 return fail(executor_errc::bad_topology, "topology: computation '{}' appears twice",
                             entry.name);
@@ -253,6 +298,26 @@ std::string to_json(const topology_document& topology) {
             ids.push_back(id.value());
         }
         item["ids"] = ids;
+        if (!entry.assignment.empty()) {
+            json key_groups = json::array();
+            for (std::uint32_t i = 0; i < entry.assignment.instances(); ++i) {
+                json owned = json::array();
+                for (const auto& r : entry.assignment.ranges_of(i)) {
+                    owned.push_back({r.first.value(), r.last.value()});
+                }
+                key_groups.push_back(std::move(owned));
+            }
+            item["key_groups"] = std::move(key_groups);
+        }
+        item["assignment_version"] = entry.assignment_version;
+        item["state_version"] = entry.state_version;
+        if (!entry.hold.empty()) {
+            json hold = json::array();
+            for (const auto id : entry.hold) {
+                hold.push_back(id.value());
+            }
+            item["hold"] = std::move(hold);
+        }
         computations.push_back(std::move(item));
     }
     return json{{"epoch", topology.epoch.value()},

@@ -16,12 +16,19 @@
 //         "instances": 2, "inputs": [{"stream": "sentences", "grouping": "shuffle"}],
 //         "outputs": ["words"], "delivery": "at_most_once", "config": {},
 //         "ids": [4, 9],
-//         "endpoints": ["unix:/run/eddy/splitter-0.sock", "tcp://127.0.0.1:7002"]}]}
+//         "endpoints": ["unix:/run/eddy/splitter-0.sock", "tcp://127.0.0.1:7002"],
+//         "key_groups": [[[0, 819], [2048, 2457]], ...], "assignment_version": 2,
+//         "hold": [11], "state_version": 1}]}
+//
+// `key_groups` (optional) lists, per instance, the key group ranges
+// [first, last) it owns; `hold` (optional) the instances that upstreams must
+// not send to yet (a rescale is moving state to them).
 //
 // Threading: pure functions.
 
 #include "base/delivery_mode.hpp"
 #include "base/error.hpp"
+#include "base/key_assignment.hpp"
 #include "base/strong_id.hpp"
 #include "transport/endpoint.hpp"
 #include <eddy/computation.hpp>
@@ -64,6 +71,18 @@ struct computation_entry {
     // without them numbers instances in document order; the coordinator
     // always gives them, so that ids survive scaling of other computations.
     std::vector<instance_id> ids;
+    // Key grouping: who owns which key group (empty: the contiguous shares)
+    // and the version of that assignment, which a rescale raises; an instance
+    // refuses a document older than the assignment its store holds.
+    key_assignment assignment;
+    std::uint64_t assignment_version = 0;
+    // While a rescale moves key groups to these instances of the computation,
+    // its upstreams hold (queue, with backpressure) what they route to them
+    // until the state has arrived.
+    std::vector<instance_id> hold;
+    // The version of the computation's keyed state layout (manifest
+    // `state_version`): state written under an older one is migrated on first use.
+    std::uint32_t state_version = 1;
 };
 
 struct topology_document {

@@ -106,6 +106,64 @@ void instance_task::commit() {
     }
 }
 
+void instance_task::visit_groups(const std::vector<key_group_range>& ranges,
+                                 const std::function<void(const state::state_entry&)>& on_state,
+                                 const std::function<void(const state::stored_timer&)>& on_timer) {
+    flush();
+    for (const auto& range : ranges) {
+        if (const auto scanned = _store->scan(range, on_state); !scanned) {
+            throw std::runtime_error("state of key groups could not be read: " +
+                                     scanned.error().message);
+        }
+    }
+    // The timer service holds every pending timer in both modes (a durable
+    // store keeps a copy of each).
+    const auto max_groups = _settings.max_key_groups;
+    _timers.visit([&](const due_timer& t) {
+        const auto group = key_group_of(t.key, max_groups);
+        if (std::any_of(ranges.begin(), ranges.end(),
+                        [&](const key_group_range& r) { return r.contains(group); })) {
+            on_timer({group, t.key, t.tag, t.domain, t.time});
+        }
+    });
+}
+
+void instance_task::drop_groups(const std::vector<key_group_range>& ranges) {
+    const auto max_groups = _settings.max_key_groups;
+    for (const auto& range : ranges) {
+        if (const auto erased = _store->erase_range(range); !erased) {
+            throw std::runtime_error("state of key groups could not be dropped: " +
+                                     erased.error().message);
+        }
+    }
+    const auto taken = _timers.take_if([&](std::string_view key) {
+        const auto group = key_group_of(key, max_groups);
+        return std::any_of(ranges.begin(), ranges.end(),
+                           [&](const key_group_range& r) { return r.contains(group); });
+    });
+    for (const auto& t : taken) {
+        const auto group = key_group_of(t.key, max_groups);
+        if (const auto erased = _store->erase_timer(group, t.key, t.tag, t.domain); !erased) {
+            throw std::runtime_error("timer could not be dropped: " + erased.error().message);
+        }
+    }
+}
+
+void instance_task::import_state(const state::state_entry& entry) {
+    if (const auto put = _store->put(entry.group, entry.key, entry.name, entry.value); !put) {
+        throw std::runtime_error("imported state could not be written: " + put.error().message);
+    }
+}
+
+void instance_task::import_timer(const state::stored_timer& timer) {
+    _timers.set(timer.key, timer.tag, timer.time, timer.domain);
+    if (const auto put =
+            _store->put_timer(timer.group, timer.key, timer.tag, timer.domain, timer.time);
+        !put) {
+        throw std::runtime_error("imported timer could not be written: " + put.error().message);
+    }
+}
+
 init_outcome instance_task::init() {
     const auto reloaded = _store->scan_timers(
         [&](const state::stored_timer& t) { _timers.set(t.key, t.tag, t.time, t.domain); });

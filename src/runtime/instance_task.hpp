@@ -91,6 +91,18 @@ public:
     // Flushes if records have waited in a batch longer than the linger time.
     void flush_if_lingering();
 
+    // A rescale. Visits the keyed state and timers of the key groups in
+    // `ranges` (after sending and committing what is pending); changes nothing.
+    void visit_groups(const std::vector<key_group_range>& ranges,
+                      const std::function<void(const state::state_entry&)>& on_state,
+                      const std::function<void(const state::stored_timer&)>& on_timer);
+    // Drops their state and timers from this instance (the caller commits).
+    void drop_groups(const std::vector<key_group_range>& ranges);
+    // Takes over state and timers another instance exported (the caller commits).
+    void import_state(const state::state_entry& entry);
+    void import_timer(const state::stored_timer& timer);
+    [[nodiscard]] state::state_store& store() { return *_store; }
+
     // End of input: the watermark goes to max_time (event-time timers fire),
     // pending processing-time timers are dropped, end of stream goes out.
     void finish();

@@ -4,7 +4,8 @@
 // For each stream it lists the subscribers (which computation, its grouping,
 // where its instances start in the global instance numbering, how many there
 // are, its max key groups). `route` turns (stream, key) into destination
-// instances: key grouping via key_group_of → instance_for_key_group, shuffle
+// instances: key grouping via key_group_of → the owner of the group (the
+// subscriber's explicit assignment, or instance_for_key_group), shuffle
 // round robin per producing instance (the producer owns the shuffle_cursor),
 // broadcast to all. The network executor routes with this same value.
 //
@@ -38,6 +39,10 @@ struct subscriber_route {
     grouping by = grouping::shuffle;
     std::vector<instance_id> ids;  // the subscriber's instances, by index
     std::uint32_t max_key_groups = default_max_key_groups;
+    // Key grouping: the index of the instance owning each key group, once a
+    // rescale made the assignment explicit (key_assignment.hpp); empty: the
+    // contiguous shares of instance_for_key_group.
+    std::vector<std::uint32_t> owners = {};
 };
 
 struct stream_routes {
@@ -116,8 +121,10 @@ inline void routing_table::route(stream_index stream, std::string_view key, shuf
         switch (to.by) {
             case grouping::key: {
                 const key_group group = key_group_of(key, to.max_key_groups);
-                deliver(to.ids[instance_for_key_group(group, to.max_key_groups, instances)],
-                        group.value());
+                const std::uint32_t owner =
+                    to.owners.empty() ? instance_for_key_group(group, to.max_key_groups, instances)
+                                      : to.owners[group.value()];
+                deliver(to.ids[owner], group.value());
                 break;
             }
             case grouping::shuffle:

@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace eddy::runtime {
 
@@ -43,6 +44,33 @@ public:
 
     // Drops every timer of `domain` (e.g. processing-time timers at shutdown).
     void clear(time_domain domain);
+
+    // Visits every pending timer, in no particular order.
+    template <class Visit>
+    void visit(Visit&& visit) const {
+        for (const auto& [id, at] : _times) {
+            visit(due_timer{std::get<1>(id), std::get<2>(id), at.time, std::get<0>(id)});
+        }
+    }
+
+    // Removes and returns every timer whose key satisfies `pred` (the timers
+    // of key groups handed to another instance), in no particular order.
+    template <class Pred>
+    [[nodiscard]] std::vector<due_timer> take_if(Pred&& pred) {
+        std::vector<due_timer> taken;
+        for (auto it = _times.begin(); it != _times.end();) {
+            const auto& [domain, key, tag] = it->first;
+            if (!pred(std::string_view(key))) {
+                ++it;
+                continue;
+            }
+            _queue[domain == time_domain::event_time ? 0 : 1].erase(
+                queue_entry{it->second.time, it->second.order, key, tag});
+            taken.push_back(due_timer{key, tag, it->second.time, domain});
+            it = _times.erase(it);
+        }
+        return taken;
+    }
 
 private:
     using identity = std::tuple<time_domain, std::string, std::string>;  // domain, key, tag

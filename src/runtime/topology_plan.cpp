@@ -87,6 +87,13 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
             }
             layout.ids.push_back(id);
         }
+        if (!c.assignment.empty() && (c.assignment.instances() != c.instances ||
+                                      c.assignment.max_key_groups() != max_key_groups)) {
+            throw std::invalid_argument(fmt::format(
+                "computation '{}' has {} instances but a key assignment over {} instances and "
+                "{} key groups",
+                c.meta.name, c.instances, c.assignment.instances(), c.assignment.max_key_groups()));
+        }
         layout.first = layout.ids.front();
         layout.instances = c.instances;
         layout.shape = c.polled                ? instance_shape::polled_source
@@ -117,9 +124,12 @@ topology_plan plan_topology(const std::vector<planned_computation>& computations
             (void)stream_of(output);
         }
         for (const auto& input : computations[i].meta.inputs) {
+            const auto& assignment = computations[i].assignment;
             stream_of(input.stream)
-                .subscribers.push_back(subscriber_route{computations[i].meta.name, input.by,
-                                                        plan.computations[i].ids, max_key_groups});
+                .subscribers.push_back(subscriber_route{
+                    computations[i].meta.name, input.by, plan.computations[i].ids, max_key_groups,
+                    assignment.empty() || assignment.is_contiguous() ? std::vector<std::uint32_t>{}
+                                                                     : assignment.owners()});
         }
     }
     plan.routes = std::make_shared<const routing_table>(std::move(streams), topology_epoch(1));

@@ -9,6 +9,7 @@
 //
 // Threading: pure functions, any thread.
 
+#include "base/key_assignment.hpp"
 #include "instance_runner.hpp"
 #include "routing_table.hpp"
 #include <eddy/computation.hpp>
@@ -29,6 +30,8 @@ struct planned_computation {
     // The instances' ids, by index, unique in the topology; empty: numbered
     // after the previous computations' (0, 1, 2... in order).
     std::vector<instance_id> ids = {};
+    // Who owns which key group; empty: the contiguous shares.
+    key_assignment assignment = {};
 };
 
 struct computation_layout {

@@ -10,6 +10,7 @@
 // Threading: not thread-safe; only the owning instance's thread calls it.
 
 #include "base/error.hpp"
+#include "base/key_assignment.hpp"
 #include "base/strong_id.hpp"
 #include <eddy/context.hpp>
 
@@ -28,12 +29,7 @@ enum class state_errc {
 template <class T>
 using state_result = result<T, state_errc>;
 
-// Key groups [first, last): half-open.
-struct key_group_range {
-    key_group first;
-    key_group last;
-    [[nodiscard]] bool contains(key_group group) const { return group >= first && group < last; }
-};
+using eddy::key_group_range;  // [first, last): half-open
 
 // One stored value, as seen by `scan`. The views are valid during the visit.
 struct state_entry {

@@ -78,10 +78,28 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
         if (_closing || _link == link::closed) {
             return send_outcome::stopped;
         }
-        if (_link == link::connected && (_credit > 0 || credit_bytes == 0)) {
+        if (_held) {
+            if (_held_bytes < _hold_limit) {
+                // Queued without credit: it is spent when the hold ends (or by
+                // the next connection, which charges everything queued).
+                _held_bytes += frames.size();
+                if (_credit_arrived) {
+                    _held_credit += static_cast<std::int64_t>(credit_bytes);
+                }
+                if (waited_since != 0) {
+                    _counters.blocked_nanos +=
+                        static_cast<std::uint64_t>(monotonic_nanos() - waited_since);
+                }
+                _queue.push_back(
+                    queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
+                _last_queued = std::max(_last_queued, last_sequence.value());
+                return send_outcome::sent;
+            }
+        } else if (_link == link::connected && (_credit > 0 || credit_bytes == 0)) {
             break;
         }
-        if (_link == link::disconnected && _options.disconnected == when_disconnected::drop) {
+        if (!_held && _link == link::disconnected &&
+            _options.disconnected == when_disconnected::drop) {
             _counters.records_dropped += records;
             recycle(std::move(frames));
             return send_outcome::dropped;
@@ -117,6 +135,32 @@ void outbound_channel::preload(wire::byte_buffer frames, std::uint32_t records,
     _queue.push_back(
         queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
     _last_queued = std::max(_last_queued, last_sequence.value());
+}
+
+void outbound_channel::hold(std::size_t max_bytes) {
+    std::lock_guard lock(_mu);
+    _held = true;
+    _hold_limit = std::max<std::size_t>(1, max_bytes);
+}
+
+void outbound_channel::release() {
+    std::lock_guard lock(_mu);
+    if (!_held) {
+        return;
+    }
+    _held = false;
+    _held_bytes = 0;
+    _credit -= _held_credit;
+    _held_credit = 0;
+    if (!_queue.empty()) {
+        schedule_write();
+    }
+    _changed.notify_all();
+}
+
+bool outbound_channel::held() const {
+    std::lock_guard lock(_mu);
+    return _held;
 }
 
 bool outbound_channel::wait_acknowledged(std::chrono::milliseconds timeout) {
@@ -336,6 +380,7 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
                         _credit_arrived = true;
                         _link = link::connected;
                         backoff = _options.reconnect_min;
+                        _held_credit = 0;  // charged below with the rest
                         if (!_queue.empty()) {
                             // What is resent after a reconnection (or was
                             // preloaded) spends this connection's credit.
@@ -390,8 +435,8 @@ void outbound_channel::write_queued() {
     {
         std::lock_guard lock(_mu);
         _kick_pending = false;
-        if (!usable) {
-            return;
+        if (!usable || _held) {
+            return;  // release() or the next connection writes
         }
         while (!_queue.empty()) {
             _io->writing.push_back(std::move(_queue.front()));
@@ -482,6 +527,7 @@ void outbound_channel::lost(const std::string& why) {
     }
     _credit_arrived = false;
     _credit = 0;
+    _held_credit = 0;
     if (_options.keep_until_acked) {
         // Nothing is dropped: it goes again on the next connection, in order.
         if (_io->write_in_progress) {

@@ -113,6 +113,15 @@ public:
     // outbox), in sequence order, to go out first. Before start().
     void preload(wire::byte_buffer frames, std::uint32_t records, std::size_t credit_bytes,
                  sequence_number last_sequence);
+    // Holds what is sent from now on: queued, not written, until release(),
+    // while the receiver is not ready for it yet (a rescale is moving state to
+    // it). `send` queues without waiting for credit until `max_bytes` of
+    // frames are held, then waits (the backpressure). Acknowledgements still
+    // arrive for what was written before. Any thread.
+    void hold(std::size_t max_bytes);
+    // Writes what was held, in order, and lets `send` go on. Any thread.
+    void release();
+    [[nodiscard]] bool held() const;
     // The highest sequence the receiver has acknowledged (0: none yet). Any thread.
     [[nodiscard]] sequence_number acknowledged() const {
         return sequence_number(_acked.load(std::memory_order_acquire));
@@ -189,6 +198,12 @@ private:
     bool _kick_pending = false;            // GUARDED_BY(_mu): a write_queued is posted
     bool _io_ended = false;                // GUARDED_BY(_mu): the io loop has returned
     wire::byte_buffer _goodbye;            // GUARDED_BY(_mu): set by close()
+    bool _held = false;                    // GUARDED_BY(_mu): see hold()
+    std::size_t _hold_limit = 0;           // GUARDED_BY(_mu)
+    std::size_t _held_bytes = 0;           // GUARDED_BY(_mu): frames queued while held
+    // GUARDED_BY(_mu): credit bytes of what was queued while held on this
+    // connection without spending credit; spent at release.
+    std::int64_t _held_credit = 0;
 
     // io thread only
     struct io_state;

@@ -182,13 +182,25 @@ TEST(manifest_errors, instances_out_of_range) {
     EXPECT_EQ(problems("name: s\nbuiltin: file-source\ninstances: 3\n").size(), 0u);
 }
 
+TEST(manifest_errors, state_version_must_be_a_positive_integer) {
+    for (const auto* bad : {"0", "-1", "two"}) {
+        const auto found =
+            problems(std::string("name: a\nbuiltin: generator\nstate_version: ") + bad + "\n");
+        ASSERT_EQ(found.size(), 1u) << bad;
+        EXPECT_NE(found[0].find("'state_version' must be an integer of 1 or more, not '" +
+                                std::string(bad) + "'"),
+                  std::string::npos)
+            << found[0];
+    }
+}
+
 TEST(manifest_errors, unknown_key_names_the_known_ones) {
     EXPECT_EQ(problems("name: a\nbuiltin: generator\ninstance: 2\n"),
               std::vector<std::string>{
                   "wordcount.yaml:3:1: computation 'a': unknown key 'instance' (did you mean "
                   "'instances'? known keys: name, builtin, library, class, command, attach, "
                   "timeout, instances, inputs, outputs, delivery, config, environment, "
-                  "resources)"});
+                  "resources, state_version)"});
     const auto synonym = problems("name: a\nbuiltin: stdout\nsubscriptions: [x]\n");
     ASSERT_EQ(synonym.size(), 1u);
     EXPECT_NE(synonym[0].find("did you mean 'inputs'?"), std::string::npos) << synonym[0];
