@@ -15,8 +15,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr auto start_timeout = 20s;
-constexpr auto stop_grace = 10s;
 // Where uploaded libraries seem to live while a manifest is parsed: a
 // directory that does not exist, so no path from a request is ever opened.
 const std::filesystem::path virtual_manifest_dir = "/eddy-upload";

@@ -33,6 +33,11 @@
 
 namespace eddy::control {
 
+// How long the coordinator waits for a started executor to serve, and for a
+// stopped one to drain before it is killed.
+inline constexpr std::chrono::seconds start_timeout{20};
+inline constexpr std::chrono::seconds stop_grace{10};
+
 // What a request comes back with: a JSON body, or an HTTP status and message.
 struct api_error {
     int status = 400;

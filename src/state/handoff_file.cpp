@@ -32,22 +32,17 @@ public:
         : _bytes(bytes), _path(path) {}
     [[nodiscard]] bool done() const { return _at == _bytes.size(); }
     std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)[0]); }
-    std::uint32_t u32() {
-        const auto b = take(4);
-        std::uint32_t v = 0;
-        for (int i = 3; i >= 0; --i) {
-            v = (v << 8) | static_cast<std::uint8_t>(b[static_cast<std::size_t>(i)]);
+    template <class Unsigned>
+    Unsigned le() {
+        const auto b = take(sizeof(Unsigned));
+        Unsigned v = 0;
+        for (std::size_t i = sizeof(Unsigned); i-- > 0;) {
+            v = static_cast<Unsigned>((v << 8) | static_cast<std::uint8_t>(b[i]));
         }
         return v;
     }
-    std::uint64_t u64() {
-        const auto b = take(8);
-        std::uint64_t v = 0;
-        for (int i = 7; i >= 0; --i) {
-            v = (v << 8) | static_cast<std::uint8_t>(b[static_cast<std::size_t>(i)]);
-        }
-        return v;
-    }
+    std::uint32_t u32() { return le<std::uint32_t>(); }
+    std::uint64_t u64() { return le<std::uint64_t>(); }
     std::string_view bytes() { return take(u32()); }
     [[nodiscard]] std::size_t at() const { return _at; }
 
@@ -107,26 +102,18 @@ void handoff_writer::put(const void* data, std::size_t size) {
     _bytes += size;
 }
 
-void handoff_writer::put_u32(std::uint32_t v) {
-    unsigned char b[4];
+template <class Unsigned>
+void handoff_writer::put_le(Unsigned v) {
+    unsigned char b[sizeof(Unsigned)];
     for (auto& byte : b) {
         byte = static_cast<unsigned char>(v & 0xff);
-        v >>= 8;
-    }
-    put(b, sizeof b);
-}
-
-void handoff_writer::put_u64(std::uint64_t v) {
-    unsigned char b[8];
-    for (auto& byte : b) {
-        byte = static_cast<unsigned char>(v & 0xff);
-        v >>= 8;
+        v = static_cast<Unsigned>(v >> 8);
     }
     put(b, sizeof b);
 }
 
 void handoff_writer::put_bytes(std::string_view bytes) {
-    put_u32(static_cast<std::uint32_t>(bytes.size()));
+    put_le<std::uint32_t>(static_cast<std::uint32_t>(bytes.size()));
     put(bytes.data(), bytes.size());
 }
 
@@ -134,7 +121,7 @@ void handoff_writer::state(key_group group, std::string_view key, std::string_vi
                            std::string_view value) {
     const std::uint8_t kind = kind_state;
     put(&kind, 1);
-    put_u32(group.value());
+    put_le<std::uint32_t>(group.value());
     put_bytes(key);
     put_bytes(name);
     put_bytes(value);
@@ -144,21 +131,21 @@ void handoff_writer::state(key_group group, std::string_view key, std::string_vi
 void handoff_writer::timer(const stored_timer& timer) {
     const std::uint8_t kind = kind_timer;
     put(&kind, 1);
-    put_u32(timer.group.value());
+    put_le<std::uint32_t>(timer.group.value());
     put_bytes(timer.key);
     put_bytes(timer.tag);
     const auto domain = static_cast<std::uint8_t>(timer.domain);
     put(&domain, 1);
-    put_u64(static_cast<std::uint64_t>(timer.time));
+    put_le<std::uint64_t>(static_cast<std::uint64_t>(timer.time));
     ++_entries;
 }
 
 void handoff_writer::finish() {
     const std::uint8_t kind = kind_end;
     put(&kind, 1);
-    put_u64(_entries);
+    put_le<std::uint64_t>(_entries);
     const std::uint64_t checksum = XXH64_digest(_hash->state);
-    put_u64(checksum);
+    put_le<std::uint64_t>(checksum);
     const bool flushed = std::fflush(_file) == 0 && ::fsync(::fileno(_file)) == 0;
     const bool closed = std::fclose(_file) == 0;
     _file = nullptr;

@@ -49,8 +49,8 @@ public:
 
 private:
     void put(const void* data, std::size_t size);
-    void put_u32(std::uint32_t v);
-    void put_u64(std::uint64_t v);
+    template <class Unsigned>
+    void put_le(Unsigned v);
     void put_bytes(std::string_view bytes);
 
     std::filesystem::path _path;
