@@ -85,6 +85,9 @@ std::string executor::render_metrics() const {
                  static_cast<double>(_server->counters().protocol_errors.load()));
     page.counter("eddy_refused_channels_total", "Channels refused at hello",
                  static_cast<double>(inbound.refused_channels.load()));
+    page.counter("eddy_records_misrouted_total",
+                 "Records refused for a key group this instance does not own",
+                 static_cast<double>(inbound.records_misrouted.load()));
     return page.render();
 }
 

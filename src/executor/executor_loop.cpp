@@ -20,6 +20,12 @@ constexpr microseconds no_timer_wait = 1s;  // wakes to notice topology changes
 // be large for throughput; a small one keeps what it produced from waiting
 // for the rest of the group.
 constexpr std::size_t group_commit_batches = 8;
+// ...unless they are small: a backlog of tiny batches (a paced source's, or
+// what a restarted receiver finds queued) joins until this many records, so
+// that a commit's fixed cost (a sync, a Kafka transaction) is not paid per
+// handful of records. At most group_commit_batches_max batches either way.
+constexpr std::size_t group_commit_records = 2048;
+constexpr std::size_t group_commit_batches_max = 256;
 // Input batches an at_most_once instance processes between two acknowledgements
 // (and whenever its queue runs empty).
 constexpr std::size_t unacknowledged_batches_max = 32;
@@ -127,12 +133,16 @@ void executor::process_group(std::unique_ptr<runtime::record_batch> batch) {
     }
     // Group commit: what is already queued joins this commit, so that under
     // load one write (and one sync) covers many input batches.
+    std::size_t records = 0;
     for (std::size_t n = 1;; ++n) {
+        records += batch->size();
         if (admit(*batch)) {
             _task->process(*batch, false);
         }
         _transport->release(std::move(batch));
-        if (n == group_commit_batches || _task->input_finished()) {
+        const bool full = n >= group_commit_batches &&
+                          (records >= group_commit_records || n == group_commit_batches_max);
+        if (full || _task->input_finished()) {
             break;
         }
         batch = _queue.try_pop();

@@ -165,11 +165,16 @@ void handoff_writer::finish() {
 void read_handoff(const std::filesystem::path& path,
                   const std::function<void(const state_entry&)>& on_state,
                   const std::function<void(const stored_timer&)>& on_timer) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) {
         throw std::runtime_error(fmt::format("handoff file {} cannot be read", path.string()));
     }
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // One sized read: a move's pause includes reading every byte of it.
+    std::string bytes(static_cast<std::size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+        throw std::runtime_error(fmt::format("handoff file {} cannot be read", path.string()));
+    }
     if (!std::string_view(bytes).starts_with(magic)) {
         throw std::runtime_error(fmt::format("{} is not a handoff file", path.string()));
     }

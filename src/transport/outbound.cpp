@@ -83,9 +83,6 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
                 // Queued without credit: it is spent when the hold ends (or by
                 // the next connection, which charges everything queued).
                 _held_bytes += frames.size();
-                if (_credit_arrived) {
-                    _held_credit += static_cast<std::int64_t>(credit_bytes);
-                }
                 if (waited_since != 0) {
                     _counters.blocked_nanos +=
                         static_cast<std::uint64_t>(monotonic_nanos() - waited_since);
@@ -116,7 +113,7 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
     // still goes out, and the receiver's buffering overshoots by one frame.
     _credit -= static_cast<std::int64_t>(credit_bytes);
     _queue.push_back(
-        queued{std::move(frames), records, false, last_sequence.value(), credit_bytes});
+        queued{std::move(frames), records, false, last_sequence.value(), credit_bytes, true});
     _last_queued = std::max(_last_queued, last_sequence.value());
     schedule_write();
     return send_outcome::sent;
@@ -150,12 +147,22 @@ void outbound_channel::release() {
     }
     _held = false;
     _held_bytes = 0;
-    _credit -= _held_credit;
-    _held_credit = 0;
+    if (_credit_arrived) {
+        charge_queued();  // else the next connection's credit pays for them
+    }
     if (!_queue.empty()) {
         schedule_write();
     }
     _changed.notify_all();
+}
+
+void outbound_channel::charge_queued() {
+    for (auto& item : _queue) {
+        if (!item.charged) {
+            _credit -= static_cast<std::int64_t>(item.credit_bytes);
+            item.charged = true;
+        }
+    }
 }
 
 bool outbound_channel::held() const {
@@ -181,8 +188,15 @@ void outbound_channel::acknowledge(std::uint64_t through) {
     }
     // After a reconnection the queue starts with what was requeued: what the
     // receiver already has need not go again.
-    std::erase_if(_queue, [&](const queued& item) {
-        return item.last_sequence != 0 && item.last_sequence <= through;
+    std::erase_if(_queue, [&](queued& item) {
+        if (item.last_sequence == 0 || item.last_sequence > through) {
+            return false;
+        }
+        if (item.charged) {
+            _credit += static_cast<std::int64_t>(item.credit_bytes);  // never written
+        }
+        recycle(std::move(item.frames));
+        return true;
     });
     _changed.notify_all();
 }
@@ -202,6 +216,9 @@ void outbound_channel::requeue_unacknowledged(std::vector<queued>& writing) {
         }
     }
     writing.clear();
+    for (auto& item : order) {
+        item.charged = false;  // written on a lost connection: its credit went with it
+    }
     for (auto& item : _queue) {
         order.push_back(std::move(item));
     }
@@ -380,12 +397,12 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
                         _credit_arrived = true;
                         _link = link::connected;
                         backoff = _options.reconnect_min;
-                        _held_credit = 0;  // charged below with the rest
                         if (!_queue.empty()) {
                             // What is resent after a reconnection (or was
-                            // preloaded) spends this connection's credit.
-                            for (const auto& item : _queue) {
-                                _credit -= static_cast<std::int64_t>(item.credit_bytes);
+                            // preloaded) spends this connection's credit;
+                            // held items once the hold ends.
+                            if (!_held) {
+                                charge_queued();
                             }
                             schedule_write();
                         } else if (_closing) {
@@ -469,6 +486,9 @@ void outbound_channel::write_queued() {
                 if (self->_requeue_after_write) {
                     self->_requeue_after_write = false;
                     self->requeue_unacknowledged(self->_io->writing);
+                    if (self->_credit_arrived && !self->_held) {
+                        self->charge_queued();  // a new connection is already up
+                    }
                     self->schedule_write();
                     return;
                 }
@@ -479,6 +499,9 @@ void outbound_channel::write_queued() {
                 } else if (self->_options.keep_until_acked) {
                     std::lock_guard lock(self->_mu);
                     self->requeue_unacknowledged(self->_io->writing);
+                    if (self->_credit_arrived && !self->_held) {
+                        self->charge_queued();
+                    }
                     self->schedule_write();
                 } else {
                     std::lock_guard lock(self->_mu);
@@ -527,7 +550,9 @@ void outbound_channel::lost(const std::string& why) {
     }
     _credit_arrived = false;
     _credit = 0;
-    _held_credit = 0;
+    for (auto& item : _queue) {
+        item.charged = false;  // the next connection's credit pays for it
+    }
     if (_options.keep_until_acked) {
         // Nothing is dropped: it goes again on the next connection, in order.
         if (_io->write_in_progress) {

@@ -163,6 +163,11 @@ private:
         bool goodbye = false;
         std::uint64_t last_sequence = 0;  // 0: nothing to acknowledge
         std::size_t credit_bytes = 0;
+        // Its credit_bytes are spent on the current connection. What is
+        // queued before a connection's credit arrives (preloaded, requeued
+        // after a loss, held) is charged then, and what an acknowledgement
+        // removes from the queue unwritten gives back what it was charged.
+        bool charged = false;
     };
     static asio::awaitable<void> run(std::shared_ptr<outbound_channel> self);
     asio::awaitable<void> connect_and_serve();
@@ -172,6 +177,9 @@ private:
     // keep_until_acked: the queue becomes unacknowledged + `writing` + queued,
     // in sequence order. REQUIRES: _mu held.
     void requeue_unacknowledged(std::vector<queued>& writing);
+    // Spends this connection's credit on every queued item not charged yet.
+    // REQUIRES: _mu held.
+    void charge_queued();
     // Drops what `through` acknowledges. REQUIRES: _mu held.
     void acknowledge(std::uint64_t through);
     void schedule_write();  // REQUIRES: _mu held
@@ -201,9 +209,6 @@ private:
     bool _held = false;                    // GUARDED_BY(_mu): see hold()
     std::size_t _hold_limit = 0;           // GUARDED_BY(_mu)
     std::size_t _held_bytes = 0;           // GUARDED_BY(_mu): frames queued while held
-    // GUARDED_BY(_mu): credit bytes of what was queued while held on this
-    // connection without spending credit; spent at release.
-    std::int64_t _held_credit = 0;
 
     // io thread only
     struct io_state;

@@ -122,6 +122,7 @@ void local_cluster::launch(instance& which, std::chrono::milliseconds timeout) {
     const auto stem = which.name + "-" + std::to_string(which.index);
     const auto port_file = _dir / (stem + ".port");
     std::filesystem::remove(port_file);
+    which.admin_port = 0;  // a restart that fails must not pass for the last run's port
     child_process::options opts;
     opts.args = {executor_path(),
                  "--topology",
@@ -135,7 +136,9 @@ void local_cluster::launch(instance& which, std::chrono::milliseconds timeout) {
                  "--admin-token-file",
                  (_dir / "admin.token").string(),
                  "--state-dir",
-                 (_dir / "state" / stem).string()};
+                 (_dir / "state" / stem).string(),
+                 "--handoff-dir",
+                 handoff_dir().string()};
     opts.args.insert(opts.args.end(), which.extra_args.begin(), which.extra_args.end());
     opts.stdout_path = _dir / (stem + ".out");
     opts.stderr_path = _dir / (stem + ".log");
@@ -170,6 +173,10 @@ void local_cluster::restart(const std::string& name, std::uint32_t index,
         }
     }
     throw std::invalid_argument("no instance " + name);
+}
+
+int local_cluster::admin_port(const std::string& name, std::uint32_t index) const {
+    return find(name, index).admin_port;
 }
 
 std::optional<std::string> local_cluster::metrics(const std::string& name,

@@ -73,6 +73,10 @@ public:
     [[nodiscard]] std::string topology_path() const { return (_dir / "topology.json").string(); }
     [[nodiscard]] std::string endpoint(const std::string& name, std::uint32_t index) const;
     [[nodiscard]] const std::string& token() const { return _token; }
+    // Where the executors write the handoff files of a rescale (--handoff-dir).
+    [[nodiscard]] std::filesystem::path handoff_dir() const { return _dir / "handoff"; }
+    // The port of the instance's admin interface (loopback; requests carry token()).
+    [[nodiscard]] int admin_port(const std::string& name, std::uint32_t index) const;
     // Every executor's stderr, for failure messages.
     [[nodiscard]] std::string logs() const;
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -62,6 +63,14 @@ public:
     void on_closed(const std::shared_ptr<inbound_channel>&, const transport_error&) override {
         ++closed;
     }
+    // Acknowledges `late_ack` once the channel is open (after the hello's
+    // ack and the first credit), as an executor does with what it committed
+    // meanwhile.
+    void on_accepted(const std::shared_ptr<inbound_channel>& channel) override {
+        if (late_ack != 0) {
+            channel->acknowledge(sequence_number(late_ack));
+        }
+    }
     std::size_t received() {
         std::lock_guard lock(mu);
         return keys.size();
@@ -91,6 +100,7 @@ public:
     std::vector<std::uint64_t> sequences;  // of the batches, in arrival order
     std::shared_ptr<inbound_channel> last_channel;
     std::atomic<std::uint64_t> committed{0};  // answered to a hello
+    std::uint64_t late_ack = 0;
     std::vector<std::pair<std::shared_ptr<inbound_channel>, std::size_t>> held;
     std::atomic<bool> hold_credit{false};
     std::atomic<int> hellos{0};
@@ -396,6 +406,66 @@ TEST_P(channel_test, keeps_what_is_unacknowledged_and_resends_it_after_a_reconne
     second_handler.acknowledge(11);
     EXPECT_TRUE(channel->wait_acknowledged(5s));
     channel->close(wire::goodbye_reason::normal, "done", 5s);
+}
+
+TEST_P(channel_test, requeued_batches_acknowledged_before_they_are_written_give_their_credit_back) {
+    io_loop loop;
+    inbound_options small;
+    small.credit_window_bytes = 64 * 1024;
+    auto handler = std::make_unique<recording_handler>();
+    auto receiver = std::make_unique<server>(loop, *handler, small);
+    auto bound = receiver->listen(listen_address());
+    ASSERT_TRUE(bound);
+    loop.start();
+
+    outbound_options options;
+    options.disconnected = when_disconnected::wait;
+    options.keep_until_acked = true;
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"}, options);
+    channel->start();
+    std::uint64_t next = 1;
+    const auto send_round = [&] {
+        for (int b = 0; b < 12; ++b, ++next) {
+            auto frame = make_batch(*channel, next, 0, 4, 1000);  // about 4 KiB
+            const auto bytes = frame.size();
+            ASSERT_EQ(channel->send(std::move(frame), 4, bytes, sequence_number(next)),
+                      send_outcome::sent);
+        }
+    };
+    // Each round, 12 batches (three quarters of a window) reach a receiver
+    // that dies before acknowledging them; its successor acknowledges them
+    // only after its first credit, while the sender still has them queued
+    // for resending. Were the credit they were charged not given back, two
+    // rounds would spend the window for good and the sends would wait forever.
+    const auto reached = [&](std::uint64_t sequence) {
+        std::lock_guard lock(handler->mu);
+        return std::find(handler->sequences.begin(), handler->sequences.end(), sequence) !=
+               handler->sequences.end();
+    };
+    for (int round = 0; round < 6; ++round) {
+        std::thread producer(send_round);
+        const auto through = next + 11;
+        ASSERT_TRUE(wait_until([&] { return reached(through); }, 10s))
+            << "round " << round << ": " << handler->received();
+        producer.join();
+        receiver.reset();
+        handler = std::make_unique<recording_handler>();
+        handler->committed = through - 12;
+        handler->late_ack = through;
+        receiver = std::make_unique<server>(loop, *handler, small);
+        ASSERT_TRUE(receiver->listen(*bound));
+        ASSERT_TRUE(
+            wait_until([&] { return channel->acknowledged() == sequence_number(through); }, 10s))
+            << "round " << round;
+    }
+    std::thread producer(send_round);
+    const auto last = next + 11;
+    ASSERT_TRUE(wait_until([&] { return reached(last); }, 10s))
+        << handler->received() << " records after the rounds";
+    producer.join();
+    receiver.reset();
+    channel->abort();
 }
 
 TEST_P(channel_test, a_refused_hello_never_opens_the_channel) {
