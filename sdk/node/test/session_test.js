@@ -157,7 +157,8 @@ test('failures: retried up to max_retries, reported with attempts and the last m
         ['a:ok', 'c:attempted', 'c:attempted', 'c:attempted', 'd:ok', 'e:1'],
     );
     assert.deepStrictEqual(tx.logs, [{ level: 1, text: 'seen b' }, { level: 2, text: 'careful' }]);
-    assert.match(executor.stderr, /record 2 failed 3 times: Error: always fails/);
+    const failure = /record 2 failed 3 times: Error: always fails/;
+    assert.ok(await executor.stderrMatches(failure), `stderr: ${executor.stderr}`);
     await shutDown(executor);
 });
 

@@ -102,6 +102,17 @@ class FakeExecutor {
         return { type, payload };
     }
 
+    // Waits until the program's stderr matches `pattern` (it arrives on its
+    // own pipe, maybe after the frames that followed it); false at the deadline.
+    async stderrMatches(pattern, ms = DEADLINE_MS) {
+        const deadline = Date.now() + ms;
+        while (!pattern.test(this.stderr)) {
+            if (Date.now() >= deadline) return false;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return true;
+    }
+
     // The next frame from the SDK: { type, payload }; null if it closed.
     async next(ms = DEADLINE_MS) {
         const deadline = Date.now() + ms;
