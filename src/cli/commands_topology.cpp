@@ -102,7 +102,13 @@ int run_scale(const global_options& global, const std::string& name, int instanc
     }
     return detail::print_answer(global, *answer, [&](const nlohmann::json& document) {
         const auto now = document.value("instances", instances);
-        return fmt::format("{}: {} {}", name, now, now == 1 ? "instance" : "instances");
+        auto text = fmt::format("{}: {} {}", name, now, now == 1 ? "instance" : "instances");
+        if (document.value("moved_key_groups", 0) > 0) {
+            text +=
+                fmt::format(" ({} key groups moved with their state, held {:.0f} ms)",
+                            document.value("moved_key_groups", 0), document.value("pause_ms", 0.0));
+        }
+        return text;
     });
 }
 
