@@ -63,6 +63,25 @@ std::vector<upstream> upstreams_of(const topology_state& state, const computatio
     return out;
 }
 
+// Runs every step on its own thread; the first failure, if any.
+tl::expected<void, std::string> all_of(
+    const std::vector<std::function<tl::expected<json, std::string>()>>& steps) {
+    std::vector<tl::expected<json, std::string>> results(steps.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        threads.emplace_back([&, i] { results[i] = steps[i](); });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (auto& r : results) {
+        if (!r) {
+            return tl::unexpected(r.error());
+        }
+    }
+    return {};
+}
+
 std::chrono::milliseconds step_delay_from_environment() {
     const char* text = std::getenv("EDDY_MOVE_STEP_DELAY_MS");
     if (text == nullptr || *text == '\0') {
@@ -245,6 +264,8 @@ tl::expected<void, api_error> coordinator::run_move(const std::string& name) {
                 break;
             }
             case move_phase::exporting: {
+                // Every old owner at once: the pause is the slowest export.
+                std::vector<std::function<tl::expected<json, std::string>()>> steps;
                 for (const auto& from : losing) {
                     json outgoing = json::array();
                     std::map<std::uint32_t, std::vector<key_group_range>> by_receiver;
@@ -256,15 +277,17 @@ tl::expected<void, api_error> coordinator::run_move(const std::string& name) {
                     for (const auto& [to, ranges] : by_receiver) {
                         outgoing.push_back({{"to", id_of(to)}, {"ranges", ranges_json(ranges)}});
                     }
-                    const json body{{"version", move.version},
-                                    {"moves", outgoing},
-                                    {"keep", ranges_json(move.to.ranges_of(from.index))}};
-                    auto exported =
-                        keep_trying(fmt::format("export from instance {} of '{}'", from.id, name),
-                                    [&] { return _fleet.handoff(from, "export", body, 90s); });
-                    if (!exported) {
-                        return failed(exported.error());
-                    }
+                    json body{{"version", move.version},
+                              {"moves", outgoing},
+                              {"keep", ranges_json(move.to.ranges_of(from.index))}};
+                    steps.emplace_back([this, from, body = std::move(body), &name] {
+                        return keep_trying(
+                            fmt::format("export from instance {} of '{}'", from.id, name),
+                            [&] { return _fleet.handoff(from, "export", body, 90s); });
+                    });
+                }
+                if (auto done = all_of(steps); !done) {
+                    return failed(done.error());
                 }
                 if (auto ok = set_phase(name, move_phase::importing); !ok) {
                     return tl::unexpected(ok.error());
@@ -272,6 +295,7 @@ tl::expected<void, api_error> coordinator::run_move(const std::string& name) {
                 break;
             }
             case move_phase::importing: {
+                std::vector<std::function<tl::expected<json, std::string>()>> steps;
                 for (const auto& to : gaining) {
                     std::set<std::uint32_t> senders;
                     for (const auto& m : moves) {
@@ -279,15 +303,17 @@ tl::expected<void, api_error> coordinator::run_move(const std::string& name) {
                             senders.insert(id_of(m.from));
                         }
                     }
-                    const json body{{"version", move.version},
-                                    {"from", json(senders)},
-                                    {"own", ranges_json(move.to.ranges_of(to.index))}};
-                    auto imported =
-                        keep_trying(fmt::format("import into instance {} of '{}'", to.id, name),
-                                    [&] { return _fleet.handoff(to, "import", body, 90s); });
-                    if (!imported) {
-                        return failed(imported.error());
-                    }
+                    json body{{"version", move.version},
+                              {"from", json(senders)},
+                              {"own", ranges_json(move.to.ranges_of(to.index))}};
+                    steps.emplace_back([this, to, body = std::move(body), &name] {
+                        return keep_trying(
+                            fmt::format("import into instance {} of '{}'", to.id, name),
+                            [&] { return _fleet.handoff(to, "import", body, 90s); });
+                    });
+                }
+                if (auto done = all_of(steps); !done) {
+                    return failed(done.error());
                 }
                 if (auto ok = set_phase(name, move_phase::releasing); !ok) {
                     return tl::unexpected(ok.error());
