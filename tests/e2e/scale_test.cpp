@@ -401,6 +401,25 @@ protected:
         return result;
     }
 
+    // The opening of the kill tests: the short input with a pause between
+    // the phases of a move, `eddy scale counter 5` in the background once a
+    // quarter of the counts are in, returned in `scaling` when the move
+    // shows `phase`, with the input still running.
+    void scale_to_five_until(const std::string& phase, std::optional<child_process>& scaling) {
+        ASSERT_NO_FATAL_FAILURE(start(short_input_lines, 1500ms));
+        ASSERT_NO_FATAL_FAILURE(wait_for_progress(25));
+        scaling.emplace(scale_in_background(5));
+        const auto reached = wait_phase(phase, *scaling, 40s);
+        ASSERT_TRUE(reached.reached)
+            << "the move never showed phase \"" << phase << "\" (seen: " << reached.seen
+            << "; last: " << move().dump()
+            << "); eddy scale: " << exit_text(scaling->wait_exit(0ms)) << "\n"
+            << scaling->stderr_text() << "\n--- coordinator.log (end)\n"
+            << coordinator_log();
+        RecordProperty("phases_seen", reached.seen);
+        EXPECT_EQ(status_of("sentences"), "running") << "the input ended before the kill";
+    }
+
     // Waits until `percent` of all the counts are in the sink, so that each
     // change of a run happens with state built up and records in flight,
     // spread over the input rather than all in its first second.
@@ -478,17 +497,8 @@ config: {output: counts}
 }
 
 TEST_F(scale, old_owner_killed_during_a_move) {
-    ASSERT_NO_FATAL_FAILURE(start(short_input_lines, 1500ms));
-    ASSERT_NO_FATAL_FAILURE(wait_for_progress(25));
-    auto scaling = scale_in_background(5);
-    const auto phase = wait_phase("exporting", scaling, 40s);
-    ASSERT_TRUE(phase.reached) << "the move never showed phase \"exporting\" (seen: " << phase.seen
-                               << "; last: " << move().dump()
-                               << "); eddy scale: " << exit_text(scaling.wait_exit(0ms)) << "\n"
-                               << scaling.stderr_text() << "\n--- coordinator.log (end)\n"
-                               << coordinator_log();
-    RecordProperty("phases_seen", phase.seen);
-    EXPECT_EQ(status_of("sentences"), "running") << "the input ended before the kill";
+    std::optional<child_process> scaling;
+    ASSERT_NO_FATAL_FAILURE(scale_to_five_until("exporting", scaling));
 
     // Instance 0 owned half of the key groups and gives most of them away.
     const auto old_owner = instance("counter", 0);
@@ -497,10 +507,10 @@ TEST_F(scale, old_owner_killed_during_a_move) {
     ASSERT_GT(pid, 0) << old_owner.dump();
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
 
-    const auto finished = scaling.wait_exit(90s);
+    const auto finished = scaling->wait_exit(90s);
     ASSERT_TRUE(exited_zero(finished))
         << "eddy scale counter 5 after the old owner's kill: " << exit_text(finished) << "\n"
-        << scaling.stdout_text() << scaling.stderr_text() << "\n--- coordinator.log (end)\n"
+        << scaling->stdout_text() << scaling->stderr_text() << "\n--- coordinator.log (end)\n"
         << coordinator_log();
     EXPECT_TRUE(move().is_null()) << "eddy scale returned before its move ended: " << move().dump();
     // The killed instance was started again (a new pid) and all five run.
@@ -512,17 +522,8 @@ TEST_F(scale, old_owner_killed_during_a_move) {
 }
 
 TEST_F(scale, coordinator_killed_during_a_move) {
-    ASSERT_NO_FATAL_FAILURE(start(short_input_lines, 1500ms));
-    ASSERT_NO_FATAL_FAILURE(wait_for_progress(25));
-    auto scaling = scale_in_background(5);
-    const auto phase = wait_phase("importing", scaling, 40s);
-    ASSERT_TRUE(phase.reached) << "the move never showed phase \"importing\" (seen: " << phase.seen
-                               << "; last: " << move().dump()
-                               << "); eddy scale: " << exit_text(scaling.wait_exit(0ms)) << "\n"
-                               << scaling.stderr_text() << "\n--- coordinator.log (end)\n"
-                               << coordinator_log();
-    RecordProperty("phases_seen", phase.seen);
-    EXPECT_EQ(status_of("sentences"), "running") << "the input ended before the kill";
+    std::optional<child_process> scaling;
+    ASSERT_NO_FATAL_FAILURE(scale_to_five_until("importing", scaling));
 
     const auto old_coordinator = status()["pid"].get<pid_t>();
     ASSERT_GT(old_coordinator, 0);
@@ -531,11 +532,11 @@ TEST_F(scale, coordinator_killed_during_a_move) {
 
     // The CLI's coordinator is gone: it must say so rather than wait or
     // claim success.
-    const auto failed = scaling.wait_exit(30s);
+    const auto failed = scaling->wait_exit(30s);
     EXPECT_TRUE(failed.has_value()) << "eddy scale still waits for a dead coordinator";
     EXPECT_FALSE(exited_zero(failed)) << "eddy scale succeeded although its coordinator died "
                                          "during the move\n"
-                                      << scaling.stdout_text();
+                                      << scaling->stdout_text();
 
     // A new coordinator finishes (or undoes and redoes) the move by itself.
     ASSERT_NO_FATAL_FAILURE(up());
