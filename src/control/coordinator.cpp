@@ -233,7 +233,8 @@ api_result coordinator::deploy(const deploy_request& request) {
     for (auto& spec : parsed->computations) {
         computation_record record{spec, {}, 1};
         next.add_instances(record, spec.instances, _fleet.run_dir());
-        for (const auto& i : record.instances) {
+        for (auto& i : record.instances) {
+            i.endpoint = _fleet.place(record, i.id);
             fresh.push_back(i.id);
         }
         deployed.push_back(spec.name);
@@ -318,6 +319,7 @@ api_result coordinator::scale(const std::string& name, std::uint32_t instances) 
     if (instances > current) {
         next.add_instances(*record, instances - current, _fleet.run_dir());
         for (std::uint32_t n = current; n < instances; ++n) {
+            record->instances[n].endpoint = _fleet.place(*record, record->instances[n].id);
             fresh.push_back(record->instances[n].id);
         }
     } else {

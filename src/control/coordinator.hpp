@@ -17,7 +17,7 @@
 // topology says), serve requests, shutdown(). Threading: requests from any
 // thread; topology changes are serialised by one mutex; reads take a snapshot.
 
-#include "executor_fleet.hpp"
+#include "fleet.hpp"
 #include "metadata_store.hpp"
 #include "topology_state.hpp"
 

@@ -5,7 +5,7 @@
 #include "base/log.hpp"
 #include "coordinator.hpp"
 #include "embedded_store.hpp"
-#include "executor_fleet.hpp"
+#include "local_fleet.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -62,7 +62,7 @@ int run_coordinator(const coordinator_options& options) {
             std::cerr << "eddy: " << store.error().message << "\n";
             return 1;
         }
-        executor_fleet fleet(options.home, options.executor_path, {});
+        local_fleet fleet({.home = options.home, .executor_path = options.executor_path});
         coordinator coord(**store, fleet, options.home);
 
         // Bind first: a coordinator that cannot serve must not touch executors.
