@@ -1,6 +1,7 @@
 #include "coordinator.hpp"
 
 #include "base/log.hpp"
+#include "cluster.hpp"
 
 #include <openssl/evp.h>
 
@@ -18,19 +19,6 @@ using namespace std::chrono_literals;
 // Where uploaded libraries seem to live while a manifest is parsed: a
 // directory that does not exist, so no path from a request is ever opened.
 const std::filesystem::path virtual_manifest_dir = "/eddy-upload";
-
-std::string sha256_hex(std::string_view bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-}
 
 api_error conflict(std::string message) {
     return api_error{409, std::move(message)};
@@ -113,7 +101,7 @@ tl::expected<manifest, api_error> coordinator::read_manifest(const deploy_reques
     const auto artifacts = _home / "artifacts";
     std::filesystem::create_directories(artifacts);
     for (const auto& [written, bytes] : request.artifacts) {
-        const auto stored = artifacts / (sha256_hex(bytes) + ".so");
+        const auto stored = artifacts / (cluster::sha256_hex(bytes) + ".so");
         if (!std::filesystem::exists(stored)) {
             const auto temporary = stored.string() + ".tmp";
             std::ofstream(temporary, std::ios::binary | std::ios::trunc) << bytes;

@@ -1,0 +1,109 @@
+#pragma once
+
+// The agent of one host in cluster mode (`eddy agent`): registers the host in
+// the metadata store as an ephemeral node, runs the executors of the
+// instances the leading coordinator places on it (through the same
+// local_fleet that local mode uses, so crashed executors restart with
+// backoff), and reports each one's process as an ephemeral status node.
+//
+//     cluster_agent agent(store, {.info = {...}, .home = ..., .executor_path = ...});
+//     agent.start();                   // registers, then follows its placements
+//     ...
+//     agent.connection_lost();          // from the store's session listener
+//     agent.session_renewed();          // a new session: registers again
+//     agent.stop();                    // drains and stops every executor
+//
+// Self-fencing: an agent that has not reached the store for as long as its
+// session lasts must assume the session expired and that the coordinator has
+// placed its instances elsewhere, so it kills its executors; it starts them
+// again only if a new session's placements still name them.
+//
+// Threading: one reconciling thread does the work, woken by watches and
+// process changes; the public methods are safe from any thread.
+
+#include "cluster.hpp"
+#include "local_fleet.hpp"
+#include "metadata_store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace eddy::control {
+
+struct cluster_agent_options {
+    cluster::agent_info info;
+    std::filesystem::path home;  // state, logs, run files, fetched artifacts
+    std::string executor_path;
+    std::string token;                  // the executors' admin token (shared with coordinators)
+    std::filesystem::path handoff_dir;  // shared storage for rescales
+    std::chrono::milliseconds session_timeout{6000};
+};
+
+class cluster_agent {
+public:
+    cluster_agent(metadata_store& store, cluster_agent_options options);
+    ~cluster_agent();
+    cluster_agent(const cluster_agent&) = delete;
+    cluster_agent& operator=(const cluster_agent&) = delete;
+
+    void start();
+    // Stops every executor (each drains) and unregisters.
+    void stop();
+    // The store lost its connection (the session may still live).
+    void connection_lost();
+    // The store is connected again with the same session.
+    void connection_restored();
+    // The store has a new session: the old ephemeral nodes are gone.
+    void session_renewed();
+
+private:
+    void run();
+    void reconcile();
+    [[nodiscard]] bool register_agent();
+    void write_local_document();
+    void publish(const std::string& process_id);
+    void fence();
+    void wake();
+
+    metadata_store& _store;
+    cluster_agent_options _options;
+    local_fleet _fleet;
+    std::string _placements;  // this agent's placements node
+    std::string _statuses;    // the parent of its status nodes
+
+    std::mutex _mu;
+    std::condition_variable _changed;
+    bool _dirty = true;        // GUARDED_BY(_mu): reconcile again
+    bool _stopping = false;    // GUARDED_BY(_mu)
+    bool _registered = false;  // GUARDED_BY(_mu)
+    bool _fenced = false;      // GUARDED_BY(_mu): executors killed; wait for a session
+    bool _renewed = false;     // GUARDED_BY(_mu): a new session began
+    std::optional<std::chrono::steady_clock::time_point> _lost_at;  // GUARDED_BY(_mu)
+    std::map<std::string, std::string> _dirty_status;               // GUARDED_BY(_mu)
+
+    // Owned by the reconciling thread.
+    std::map<std::uint32_t, cluster::placed_instance> _running;
+    std::map<std::uint32_t, std::string> _published;  // id → last status written
+
+    watch_handle _placement_watch;
+    std::thread _thread;
+};
+
+// `eddy agent`'s entry point: connects to ZooKeeper, runs the agent until
+// SIGTERM/SIGINT. Returns the exit code.
+struct agent_main_options {
+    std::string zookeeper;
+    std::string zookeeper_root = "/";
+    cluster_agent_options agent;
+    std::filesystem::path token_file;
+};
+[[nodiscard]] int run_agent(agent_main_options options);
+
+}  // namespace eddy::control
