@@ -16,26 +16,36 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace httplib {
 class Client;
-}
+class Result;
+}  // namespace httplib
 
 namespace eddy::cli {
 
 // Where a home's coordinator listens.
 struct api_endpoint {
     std::filesystem::path home;
+    std::string host = "127.0.0.1";
     int port = 0;
     std::string token;
+    std::filesystem::path token_file;  // where the token came from (for messages)
 
-    [[nodiscard]] std::string url() const;  // "http://127.0.0.1:PORT"
+    [[nodiscard]] std::string url() const;  // "http://HOST:PORT"
 };
 
-// Reads `<home>/api.port` and `<home>/token`. Fails with cli_errc::unreachable
+// "http://HOST:PORT" as an endpoint with `token`; cli_errc::usage otherwise.
+[[nodiscard]] cli_result<api_endpoint> parse_coordinator_url(std::string_view url,
+                                                             std::string token);
+
+// Cluster mode: $EDDY_COORDINATOR (http://HOST:PORT) with the token in
+// $EDDY_TOKEN_FILE, when set (the --coordinator and --token-file flags set
+// them). Otherwise reads `<home>/api.port` and `<home>/token`. Fails with cli_errc::unreachable
 // when either is missing or malformed: no coordinator was started there.
 [[nodiscard]] cli_result<api_endpoint> find_api(const std::filesystem::path& home);
 
@@ -64,7 +74,13 @@ public:
     [[nodiscard]] const api_endpoint& endpoint() const { return _endpoint; }
 
 private:
+    void open();
+    // Sends, and follows a standby's pointer to the leader once.
+    [[nodiscard]] cli_result<api_answer> send(std::string_view method, const std::string& path,
+                                              const std::function<httplib::Result()>& request);
+
     api_endpoint _endpoint;
+    std::chrono::seconds _read_timeout;
     std::unique_ptr<httplib::Client> _http;
 };
 

@@ -95,7 +95,15 @@ std::optional<std::string> decode_base64(std::string_view text) {
 }
 
 api_server::api_server(coordinator& c, std::string token, std::function<void()> on_shutdown)
-    : _coordinator(c), _token(std::move(token)), _on_shutdown(std::move(on_shutdown)) {}
+    : _coordinator(&c), _token(std::move(token)), _on_shutdown(std::move(on_shutdown)) {}
+
+api_server::api_server(std::string token, std::function<std::string()> leader,
+                       std::function<void()> on_shutdown)
+    : _token(std::move(token)), _leader(std::move(leader)), _on_shutdown(std::move(on_shutdown)) {}
+
+void api_server::lead(coordinator& c) {
+    _coordinator.store(&c);
+}
 
 api_server::~api_server() {
     stop();
@@ -126,6 +134,16 @@ void api_server::stop() {
 void api_server::routes() {
     auto& http = *_http;
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        const bool leading = _coordinator.load() != nullptr;
+        if (req.path == "/api/v1/health") {
+            // For load balancers and probes: no token, nothing secret.
+            json health{{"role", leading ? "leader" : "standby"}};
+            if (!leading && _leader) {
+                health["leader"] = _leader();
+            }
+            reply(res, 200, health);
+            return httplib::Server::HandlerResponse::Handled;
+        }
         const auto header = req.get_header_value("Authorization");
         constexpr std::string_view scheme = "Bearer ";
         const std::string_view given =
@@ -134,6 +152,15 @@ void api_server::routes() {
             CRYPTO_memcmp(given.data(), _token.data(), _token.size()) != 0) {
             res.set_header("WWW-Authenticate", "Bearer");
             reply(res, 401, json{{"error", "missing or wrong bearer token"}});
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        if (!leading) {
+            const auto leader = _leader ? _leader() : std::string();
+            reply(res, 503,
+                  json{{"error", leader.empty()
+                                     ? "this coordinator is a standby and no leader is elected yet"
+                                     : "this coordinator is a standby; the leader is at " + leader},
+                       {"leader", leader}});
             return httplib::Server::HandlerResponse::Handled;
         }
         return httplib::Server::HandlerResponse::Unhandled;
@@ -147,48 +174,48 @@ void api_server::routes() {
         }
     });
     http.Get("/api/v1/computations", [this](const httplib::Request&, httplib::Response& res) {
-        reply(res, 200, _coordinator.computations());
+        reply(res, 200, _coordinator.load()->computations());
     });
     http.Post("/api/v1/computations", [this](const httplib::Request& req, httplib::Response& res) {
         auto body = body_of(req, res);
         auto request = body ? deploy_of(*body, res) : std::nullopt;
         if (request) {
-            reply(res, _coordinator.deploy(*request), 201);
+            reply(res, _coordinator.load()->deploy(*request), 201);
         }
     });
     http.Get(R"(/api/v1/computations/([A-Za-z0-9_.-]+))",
              [this](const httplib::Request& req, httplib::Response& res) {
-                 reply(res, _coordinator.computation(req.matches[1]));
+                 reply(res, _coordinator.load()->computation(req.matches[1]));
              });
     http.Delete(R"(/api/v1/computations/([A-Za-z0-9_.-]+))",
                 [this](const httplib::Request& req, httplib::Response& res) {
-                    reply(res, _coordinator.kill(req.matches[1]));
+                    reply(res, _coordinator.load()->kill(req.matches[1]));
                 });
     http.Put(R"(/api/v1/computations/([A-Za-z0-9_.-]+))",
              [this](const httplib::Request& req, httplib::Response& res) {
                  auto body = body_of(req, res);
                  auto request = body ? deploy_of(*body, res) : std::nullopt;
                  if (request) {
-                     reply(res, _coordinator.update(req.matches[1], *request));
+                     reply(res, _coordinator.load()->update(req.matches[1], *request));
                  }
              });
-    http.Post(R"(/api/v1/computations/([A-Za-z0-9_.-]+)/scale)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                  auto body = body_of(req, res);
-                  if (!body) {
-                      return;
-                  }
-                  if (!body->contains("instances") || !(*body)["instances"].is_number_integer()) {
-                      reply(res, 400, json{{"error", "'instances' (an integer) is required"}});
-                      return;
-                  }
-                  const auto n = (*body)["instances"].get<std::int64_t>();
-                  if (n < 1 || n > 4096) {
-                      reply(res, 400, json{{"error", "instances must be from 1 to 4096"}});
-                      return;
-                  }
-                  reply(res, _coordinator.scale(req.matches[1], static_cast<std::uint32_t>(n)));
-              });
+    http.Post(R"(/api/v1/computations/([A-Za-z0-9_.-]+)/scale)", [this](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+        auto body = body_of(req, res);
+        if (!body) {
+            return;
+        }
+        if (!body->contains("instances") || !(*body)["instances"].is_number_integer()) {
+            reply(res, 400, json{{"error", "'instances' (an integer) is required"}});
+            return;
+        }
+        const auto n = (*body)["instances"].get<std::int64_t>();
+        if (n < 1 || n > 4096) {
+            reply(res, 400, json{{"error", "instances must be from 1 to 4096"}});
+            return;
+        }
+        reply(res, _coordinator.load()->scale(req.matches[1], static_cast<std::uint32_t>(n)));
+    });
     http.Get(R"(/api/v1/computations/([A-Za-z0-9_.-]+)/logs)", [this](const httplib::Request& req,
                                                                       httplib::Response& res) {
         std::uint32_t instance = 0;
@@ -204,19 +231,19 @@ void api_server::routes() {
             reply(res, 400, json{{"error", "instance and offset must be integers"}});
             return;
         }
-        reply(res, _coordinator.logs(req.matches[1], instance, offset));
+        reply(res, _coordinator.load()->logs(req.matches[1], instance, offset));
     });
     http.Get("/api/v1/instances", [this](const httplib::Request&, httplib::Response& res) {
-        reply(res, 200, _coordinator.instances());
+        reply(res, 200, _coordinator.load()->instances());
     });
     http.Get("/api/v1/streams", [this](const httplib::Request&, httplib::Response& res) {
-        reply(res, 200, _coordinator.streams());
+        reply(res, 200, _coordinator.load()->streams());
     });
     http.Get("/api/v1/graph", [this](const httplib::Request&, httplib::Response& res) {
-        reply(res, 200, _coordinator.graph());
+        reply(res, 200, _coordinator.load()->graph());
     });
     http.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
-        reply(res, 200, _coordinator.status());
+        reply(res, 200, _coordinator.load()->status());
     });
     http.Post("/api/v1/shutdown", [this](const httplib::Request&, httplib::Response& res) {
         reply(res, 202, json{{"stopping", true}});

@@ -10,6 +10,7 @@
 
 #include "coordinator.hpp"
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +27,11 @@ inline constexpr std::size_t max_request_bytes = 64u << 20;
 class api_server {
 public:
     api_server(coordinator& coordinator, std::string token, std::function<void()> on_shutdown);
+    // A standby's server (cluster mode): /api/v1/health answers, every other
+    // route says where the leader is (`leader()`: its URL, or empty) with 503,
+    // until lead().
+    api_server(std::string token, std::function<std::string()> leader,
+               std::function<void()> on_shutdown);
     ~api_server();
     api_server(const api_server&) = delete;
     api_server& operator=(const api_server&) = delete;
@@ -33,11 +39,14 @@ public:
     // Binds host:port (0: any free port); returns the port, or -1.
     [[nodiscard]] int start(const std::string& host, int port);
     void stop();
+    // From now on the routes are served by `coordinator` (this one leads).
+    void lead(coordinator& coordinator);
 
 private:
     void routes();
-    coordinator& _coordinator;
+    std::atomic<coordinator*> _coordinator{nullptr};
     std::string _token;
+    std::function<std::string()> _leader;
     std::function<void()> _on_shutdown;
     std::unique_ptr<httplib::Server> _http;
     std::thread _thread;

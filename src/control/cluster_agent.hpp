@@ -96,14 +96,4 @@ private:
     std::thread _thread;
 };
 
-// `eddy agent`'s entry point: connects to ZooKeeper, runs the agent until
-// SIGTERM/SIGINT. Returns the exit code.
-struct agent_main_options {
-    std::string zookeeper;
-    std::string zookeeper_root = "/";
-    cluster_agent_options agent;
-    std::filesystem::path token_file;
-};
-[[nodiscard]] int run_agent(agent_main_options options);
-
 }  // namespace eddy::control

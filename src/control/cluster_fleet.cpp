@@ -85,6 +85,23 @@ std::vector<cluster::agent_info> cluster_fleet::agents() const {
     return out;
 }
 
+nlohmann::json cluster_fleet::describe_hosts() const {
+    json agents = json::array();
+    for (const auto& a : this->agents()) {
+        std::size_t placed = 0;
+        {
+            std::lock_guard lock(_mu);
+            for (const auto& [id, p] : _placements) {
+                placed += p.agent == a.name ? 1 : 0;
+            }
+        }
+        auto item = cluster::to_json(a);
+        item["instances"] = placed;
+        agents.push_back(std::move(item));
+    }
+    return {{"mode", "cluster"}, {"agents", agents}};
+}
+
 std::optional<std::string> cluster_fleet::agent_of(std::uint32_t instance_id) const {
     std::lock_guard lock(_mu);
     if (auto it = _placements.find(instance_id); it != _placements.end()) {

@@ -66,6 +66,11 @@ public:
         return run_dir() / (process_id(instance) + ".finished");
     }
 
+    [[nodiscard]] std::string host_of(const instance_record& instance) const override {
+        return agent_of(instance.id).value_or("");
+    }
+    [[nodiscard]] nlohmann::json describe_hosts() const override;
+
 protected:
     [[nodiscard]] std::optional<admin_address> admin_of(
         const instance_record& instance) const override;

@@ -79,6 +79,10 @@ public:
     [[nodiscard]] api_result logs(const std::string& name, std::uint32_t instance,
                                   std::uint64_t offset) const;
 
+    // Cluster mode: places every instance for which `lost(id)` holds (its
+    // agent is gone) on the agents that remain, and routes to it there.
+    void relocate_lost(const std::function<bool(std::uint32_t)>& lost);
+
     // Scrapes every executor's counters and updates the rates (every second).
     void refresh_counters();
     // Stops every executor (each drains).

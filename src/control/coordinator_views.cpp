@@ -157,6 +157,7 @@ json coordinator::instances() const {
                             {"restarts", s ? s->restarts : 0},
                             {"last_error", s ? s->last_error : ""},
                             {"endpoint", i.endpoint},
+                            {"host", _fleet.host_of(i)},
                             {"counters", counters},
                             {"records_in_per_second", in_rate},
                             {"records_out_per_second", out_rate}});
@@ -221,13 +222,15 @@ json coordinator::status() const {
         count += c.instances.size();
     }
     const std::chrono::duration<double> up = std::chrono::steady_clock::now() - _started;
-    return json{{"version", "0.1.0"},
-                {"home", _home.string()},
-                {"pid", ::getpid()},
-                {"uptime_seconds", up.count()},
-                {"computations", _state.computations.size()},
-                {"instances", count},
-                {"epoch", _state.epoch}};
+    auto hosts = _fleet.describe_hosts();
+    hosts.update(json{{"version", "0.1.0"},
+                      {"home", _home.string()},
+                      {"pid", ::getpid()},
+                      {"uptime_seconds", up.count()},
+                      {"computations", _state.computations.size()},
+                      {"instances", count},
+                      {"epoch", _state.epoch}});
+    return hosts;
 }
 
 api_result coordinator::logs(const std::string& name, std::uint32_t instance,

@@ -80,6 +80,11 @@ public:
     [[nodiscard]] virtual std::filesystem::path handoff_dir() const = 0;
     // This host's run directory (local mode: sockets, pids, ports).
     [[nodiscard]] virtual std::filesystem::path run_dir() const = 0;
+    // Which host runs the instance ("local" in local mode, else its agent).
+    [[nodiscard]] virtual std::string host_of(const instance_record& instance) const = 0;
+    // The mode ("local" or "cluster") and, in cluster mode, the registered
+    // agents: for `eddy status`.
+    [[nodiscard]] virtual nlohmann::json describe_hosts() const = 0;
     // Present once the instance has exited 0 (its bounded input ended).
     [[nodiscard]] virtual std::filesystem::path finished_marker(
         const instance_record& instance) const = 0;

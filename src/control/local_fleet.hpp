@@ -57,6 +57,10 @@ public:
         const instance_record& instance) const override {
         return run_dir() / (process_id(instance) + ".finished");
     }
+    [[nodiscard]] std::string host_of(const instance_record& /*instance*/) const override {
+        return "local";
+    }
+    [[nodiscard]] nlohmann::json describe_hosts() const override { return {{"mode", "local"}}; }
     // The admin port the instance's executor wrote, if it runs.
     [[nodiscard]] std::optional<int> admin_port(std::uint32_t instance_id) const;
 
