@@ -34,6 +34,9 @@ struct up_options {
 };
 int run_up(const global_options& global, const up_options& options);
 
+// $EDDY_EXECUTOR, else the eddy-executor installed beside this binary.
+[[nodiscard]] cli_result<std::string> executor_path();
+
 // `eddy down`: POST /shutdown, then wait for the coordinator's process to end.
 int run_down(const global_options& global, std::chrono::seconds timeout);
 

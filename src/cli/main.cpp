@@ -3,6 +3,7 @@
 // users in docs/cli.md.
 
 #include "commands.hpp"
+#include "control/cluster_main.hpp"
 #include "home.hpp"
 
 #include <CLI/CLI.hpp>
@@ -36,6 +37,66 @@ int main(int argc, char** argv) {
     bool json = false;
     app.add_option("--home", home_flag, "the eddy home (else $EDDY_HOME, else ./.eddy)");
     app.add_flag("--json", json, "print the API's JSON answer as is, for scripts");
+    std::string coordinator_url;
+    std::string token_file;
+    app.add_option("--coordinator", coordinator_url,
+                   "cluster mode: a coordinator's URL, http://HOST:PORT (else $EDDY_COORDINATOR)");
+    app.add_option("--token-file", token_file,
+                   "cluster mode: the file holding the cluster's token (else $EDDY_TOKEN_FILE)");
+
+    auto* coordinator = app.add_subcommand(
+        "coordinator", "cluster mode: run a coordinator (one leads, the others stand by)");
+    eddy::control::cluster_coordinator_options coordinator_options;
+    std::string listen = "127.0.0.1:8420";
+    int coordinator_session_ms = 6000;
+    coordinator->add_option("--zookeeper", coordinator_options.zookeeper, "ZooKeeper HOST:PORT,...")
+        ->required();
+    coordinator
+        ->add_option("--zookeeper-root", coordinator_options.zookeeper_root,
+                     "the cluster's node in ZooKeeper")
+        ->default_val("/eddy");
+    coordinator->add_option("--listen", listen, "API address HOST:PORT")
+        ->default_val("127.0.0.1:8420");
+    coordinator->add_option("--advertise", coordinator_options.advertise,
+                            "the API's URL as clients reach it (default http://<listen>)");
+    coordinator
+        ->add_option("--session-timeout-ms", coordinator_session_ms, "ZooKeeper session timeout")
+        ->check(CLI::Range(1000, 120000));
+    coordinator->add_option("--handoff-dir", coordinator_options.handoff_dir,
+                            "the agents' shared directory for rescales, as seen here");
+
+    auto* agent = app.add_subcommand("agent", "cluster mode: run the agent of this host");
+    eddy::control::agent_main_options agent_options;
+    std::string data_ports = "7100-7199";
+    std::string backup_dir;
+    int agent_session_ms = 6000;
+    agent->add_option("--zookeeper", agent_options.zookeeper, "ZooKeeper HOST:PORT,...")
+        ->required();
+    agent
+        ->add_option("--zookeeper-root", agent_options.zookeeper_root,
+                     "the cluster's node in ZooKeeper")
+        ->default_val("/eddy");
+    agent->add_option("--name", agent_options.agent.info.name, "this agent's name (unique)")
+        ->required();
+    agent
+        ->add_option("--address", agent_options.agent.info.address,
+                     "this host's address, where its executors listen")
+        ->required();
+    agent->add_option("--data-ports", data_ports, "executors' data ports FIRST-LAST")
+        ->default_val("7100-7199");
+    agent->add_option("--cpu", agent_options.agent.info.cpu, "cores offered (0: not declared)");
+    agent->add_option("--memory", agent_options.agent.info.memory,
+                      "bytes offered (0: not declared)");
+    agent
+        ->add_option("--backup-dir", backup_dir,
+                     "shared storage every agent sees (rescales' handoff files)")
+        ->required();
+    agent
+        ->add_option("--admin-port", agent_options.admin_port,
+                     "where GET /health answers (200 while registered); 0: none")
+        ->check(CLI::Range(0, 65535));
+    agent->add_option("--session-timeout-ms", agent_session_ms, "ZooKeeper session timeout")
+        ->check(CLI::Range(1000, 120000));
 
     auto* up = app.add_subcommand("up", "start the coordinator of the home");
     cli::up_options up_options;
@@ -96,9 +157,50 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (!coordinator_url.empty()) {
+            ::setenv("EDDY_COORDINATOR", coordinator_url.c_str(), 1);
+        }
+        if (!token_file.empty()) {
+            ::setenv("EDDY_TOKEN_FILE", token_file.c_str(), 1);
+        }
         const cli::global_options global{
             cli::resolve_home(home_flag),
             json ? cli::output_format::json : cli::output_format::human};
+        if (coordinator->parsed()) {
+            const auto colon = listen.rfind(':');
+            if (colon == std::string::npos || token_file.empty()) {
+                std::cerr << "eddy: coordinator needs --listen HOST:PORT and --token-file\n";
+                return cli::exit_usage;
+            }
+            coordinator_options.host = listen.substr(0, colon);
+            coordinator_options.port = std::stoi(listen.substr(colon + 1));
+            coordinator_options.token_file = token_file;
+            coordinator_options.home = global.home;
+            coordinator_options.session_timeout = std::chrono::milliseconds(coordinator_session_ms);
+            return eddy::control::run_cluster_coordinator(coordinator_options);
+        }
+        if (agent->parsed()) {
+            const auto dash = data_ports.find('-');
+            auto executor = cli::executor_path();
+            if (dash == std::string::npos || token_file.empty()) {
+                std::cerr << "eddy: agent needs --data-ports FIRST-LAST and --token-file\n";
+                return cli::exit_usage;
+            }
+            if (!executor) {
+                return cli::report(executor.error());
+            }
+            auto& a = agent_options.agent;
+            a.info.first_data_port =
+                static_cast<std::uint16_t>(std::stoi(data_ports.substr(0, dash)));
+            a.info.last_data_port =
+                static_cast<std::uint16_t>(std::stoi(data_ports.substr(dash + 1)));
+            a.home = global.home;
+            a.executor_path = *executor;
+            a.handoff_dir = std::filesystem::path(backup_dir) / "handoff";
+            a.session_timeout = std::chrono::milliseconds(agent_session_ms);
+            agent_options.token_file = token_file;
+            return eddy::control::run_agent(std::move(agent_options));
+        }
         if (up->parsed()) {
             up_options.mode = detach ? cli::up_mode::detach : cli::up_mode::foreground;
             up_options.ready_timeout = std::chrono::seconds(ready_seconds);

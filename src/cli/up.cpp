@@ -27,32 +27,6 @@ namespace {
 constexpr auto probe_timeout = std::chrono::seconds(2);
 constexpr std::size_t log_tail_lines = 30;
 
-// $EDDY_EXECUTOR, else the eddy-executor installed beside this binary (the
-// build and `make install` put both in the same bin/).
-cli_result<std::string> executor_path() {
-    fs::path path;
-    if (const char* given = std::getenv("EDDY_EXECUTOR"); given != nullptr && *given != '\0') {
-        path = given;
-    } else {
-        std::error_code ec;
-        const auto self = fs::read_symlink("/proc/self/exe", ec);
-        if (ec) {
-            return fail(cli_errc::failed,
-                        "cannot find this program's path (/proc/self/exe: {}); "
-                        "set $EDDY_EXECUTOR to the eddy-executor binary",
-                        ec.message());
-        }
-        path = self.parent_path() / "eddy-executor";
-    }
-    if (::access(path.c_str(), X_OK) != 0) {
-        return fail(cli_errc::failed,
-                    "no executable eddy-executor at {}; set $EDDY_EXECUTOR to "
-                    "its path",
-                    path.string());
-    }
-    return path.string();
-}
-
 // The status of the coordinator answering for `home`, if one does.
 std::optional<api_answer> running_coordinator(const fs::path& home) {
     auto client = connect(home, probe_timeout);
@@ -151,6 +125,32 @@ int start_detached(const global_options& global, control::coordinator_options op
 }
 
 }  // namespace
+
+// $EDDY_EXECUTOR, else the eddy-executor installed beside this binary (the
+// build and `make install` put both in the same bin/).
+cli_result<std::string> executor_path() {
+    fs::path path;
+    if (const char* given = std::getenv("EDDY_EXECUTOR"); given != nullptr && *given != '\0') {
+        path = given;
+    } else {
+        std::error_code ec;
+        const auto self = fs::read_symlink("/proc/self/exe", ec);
+        if (ec) {
+            return fail(cli_errc::failed,
+                        "cannot find this program's path (/proc/self/exe: {}); "
+                        "set $EDDY_EXECUTOR to the eddy-executor binary",
+                        ec.message());
+        }
+        path = self.parent_path() / "eddy-executor";
+    }
+    if (::access(path.c_str(), X_OK) != 0) {
+        return fail(cli_errc::failed,
+                    "no executable eddy-executor at {}; set $EDDY_EXECUTOR to "
+                    "its path",
+                    path.string());
+    }
+    return path.string();
+}
 
 int run_up(const global_options& global, const up_options& up) {
     if (const auto running = running_coordinator(global.home)) {

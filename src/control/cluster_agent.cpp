@@ -97,6 +97,11 @@ void cluster_agent::session_renewed() {
     _changed.notify_all();
 }
 
+bool cluster_agent::registered() const {
+    std::lock_guard lock(_mu);
+    return _registered && !_fenced && !_lost_at;
+}
+
 void cluster_agent::stop() {
     {
         std::lock_guard lock(_mu);
@@ -266,9 +271,10 @@ void cluster_agent::run() {
         }
         if (_lost_at) {
             // The client notices a lost connection a third to two thirds of
-            // the session timeout after the server last heard from it.
+            // the session timeout after the server last heard from it; half
+            // a timeout more and the server has (nearly) expired the session.
             if (!_fenced &&
-                std::chrono::steady_clock::now() - *_lost_at > _options.session_timeout * 2 / 3) {
+                std::chrono::steady_clock::now() - *_lost_at > _options.session_timeout / 2) {
                 _fenced = true;
                 lock.unlock();
                 fence();

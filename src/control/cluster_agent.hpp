@@ -62,6 +62,8 @@ public:
     void connection_restored();
     // The store has a new session: the old ephemeral nodes are gone.
     void session_renewed();
+    // Registered in the current session, and not fenced.
+    [[nodiscard]] bool registered() const;
 
 private:
     void run();
@@ -78,7 +80,7 @@ private:
     std::string _placements;  // this agent's placements node
     std::string _statuses;    // the parent of its status nodes
 
-    std::mutex _mu;
+    mutable std::mutex _mu;
     std::condition_variable _changed;
     bool _dirty = true;        // GUARDED_BY(_mu): reconcile again
     bool _stopping = false;    // GUARDED_BY(_mu)

@@ -4,9 +4,11 @@
 #include "base/log.hpp"
 #include "control/embedded_store_journal.hpp"
 #include "control/embedded_store_watches.hpp"
+#include "control/metadata_path.hpp"
 
 namespace eddy::control {
 
+using store_detail::check_path;
 using store_detail::journal_op;
 using store_detail::parent_of;
 
@@ -16,36 +18,6 @@ struct embedded_store::state {
 };
 
 namespace {
-
-// Absolute, '/'-separated, no empty, "." or ".." segment, no trailing slash,
-// no control characters (they make paths unprintable in logs and errors).
-metadata_result<void> check_path(std::string_view path) {
-    if (path.empty() || path.front() != '/') {
-        return fail(metadata_errc::bad_path, "path '{}' is not absolute", path);
-    }
-    if (path == "/") {
-        return {};
-    }
-    if (path.back() == '/') {
-        return fail(metadata_errc::bad_path, "path '{}' ends with '/'", path);
-    }
-    for (const auto c : path) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            return fail(metadata_errc::bad_path, "path '{}' holds a control character", path);
-        }
-    }
-    std::size_t start = 1;
-    while (start <= path.size()) {
-        const auto end = std::min(path.find('/', start), path.size());
-        const auto segment = path.substr(start, end - start);
-        if (segment.empty() || segment == "." || segment == "..") {
-            return fail(metadata_errc::bad_path, "path '{}' has an empty, '.' or '..' segment",
-                        path);
-        }
-        start = end + 1;
-    }
-    return {};
-}
 
 metadata_result<void> check_version(std::string_view path, std::int64_t actual,
                                     std::int64_t expected) {
@@ -57,6 +29,26 @@ metadata_result<void> check_version(std::string_view path, std::int64_t actual,
 }
 
 }  // namespace
+
+metadata_result<void> embedded_store::check_fence(fencing check,
+                                                  const std::unique_lock<std::mutex>& held,
+                                                  std::string_view path) const {
+    EDDY_ASSERT(held.owns_lock() && held.mutex() == &_mu, "check_fence needs _mu");
+    if (check == fencing::skip || !_fence) {
+        return {};
+    }
+    const auto found = _state->tree.find(_fence->path);
+    if (found == _state->tree.end()) {
+        return fail(metadata_errc::fenced, "write to {} refused: the fence {} no longer exists",
+                    path, _fence->path);
+    }
+    if (found->second.version != _fence->version) {
+        return fail(metadata_errc::fenced,
+                    "write to {} refused: the fence {} is at version {}, not {}", path,
+                    _fence->path, found->second.version, _fence->version);
+    }
+    return {};
+}
 
 metadata_result<std::unique_ptr<embedded_store>> embedded_store::open(
     const std::filesystem::path& directory, embedded_store_options options) {
@@ -90,10 +82,25 @@ metadata_result<node> embedded_store::get(std::string_view path) {
 
 metadata_result<std::int64_t> embedded_store::create(std::string_view path, std::string_view data,
                                                      node_kind kind) {
+    return create_node(path, data, kind, fencing::check);
+}
+
+metadata_result<std::int64_t> embedded_store::create_unfenced(std::string_view path,
+                                                              std::string_view data,
+                                                              node_kind kind) {
+    return create_node(path, data, kind, fencing::skip);
+}
+
+metadata_result<std::int64_t> embedded_store::create_node(std::string_view path,
+                                                          std::string_view data, node_kind kind,
+                                                          fencing check) {
     if (auto valid = check_path(path); !valid) {
         return tl::unexpected(std::move(valid.error()));
     }
     std::unique_lock lock(_mu);
+    if (auto fence = check_fence(check, lock, path); !fence) {
+        return tl::unexpected(std::move(fence.error()));
+    }
     auto& tree = _state->tree;
     if (tree.contains(path)) {
         return fail(metadata_errc::node_exists, "{} already exists", path);
@@ -124,10 +131,24 @@ metadata_result<std::int64_t> embedded_store::create(std::string_view path, std:
 
 metadata_result<std::int64_t> embedded_store::set(std::string_view path, std::string_view data,
                                                   std::int64_t expected) {
+    return set_node(path, data, expected, fencing::check);
+}
+
+metadata_result<std::int64_t> embedded_store::set_unfenced(std::string_view path,
+                                                           std::string_view data,
+                                                           std::int64_t expected) {
+    return set_node(path, data, expected, fencing::skip);
+}
+
+metadata_result<std::int64_t> embedded_store::set_node(std::string_view path, std::string_view data,
+                                                       std::int64_t expected, fencing check) {
     if (auto valid = check_path(path); !valid) {
         return tl::unexpected(std::move(valid.error()));
     }
     std::unique_lock lock(_mu);
+    if (auto fence = check_fence(check, lock, path); !fence) {
+        return tl::unexpected(std::move(fence.error()));
+    }
     const auto found = _state->tree.find(path);
     if (found == _state->tree.end()) {
         return fail(metadata_errc::no_node, "{} does not exist", path);
@@ -151,6 +172,16 @@ metadata_result<std::int64_t> embedded_store::set(std::string_view path, std::st
 }
 
 metadata_result<void> embedded_store::remove(std::string_view path, std::int64_t expected) {
+    return remove_node(path, expected, fencing::check);
+}
+
+metadata_result<void> embedded_store::remove_unfenced(std::string_view path,
+                                                      std::int64_t expected) {
+    return remove_node(path, expected, fencing::skip);
+}
+
+metadata_result<void> embedded_store::remove_node(std::string_view path, std::int64_t expected,
+                                                  fencing check) {
     if (auto valid = check_path(path); !valid) {
         return valid;
     }
@@ -158,6 +189,9 @@ metadata_result<void> embedded_store::remove(std::string_view path, std::int64_t
         return fail(metadata_errc::bad_path, "the root cannot be removed");
     }
     std::unique_lock lock(_mu);
+    if (auto fence = check_fence(check, lock, path); !fence) {
+        return fence;
+    }
     const auto found = _state->tree.find(path);
     if (found == _state->tree.end()) {
         return fail(metadata_errc::no_node, "{} does not exist", path);
@@ -203,6 +237,16 @@ watch_handle embedded_store::watch(std::string_view path, watch_callback callbac
     // Under _mu, so a change made after watch() returns is always reported.
     std::lock_guard lock(_mu);
     return store_detail::watch_notifier::add(_notifier, std::string(path), std::move(callback));
+}
+
+void embedded_store::set_fence(std::string path, std::int64_t version) {
+    std::lock_guard lock(_mu);
+    _fence = fence{std::move(path), version};
+}
+
+void embedded_store::clear_fence() {
+    std::lock_guard lock(_mu);
+    _fence.reset();
 }
 
 void embedded_store::maybe_compact(const std::unique_lock<std::mutex>& held) {

@@ -19,7 +19,11 @@
 //   - watches may name a path that does not exist yet: its creation is
 //     reported as data_changed (the data went from nothing to something);
 //     creating or removing a node reports children_changed on its parent
-//     after the node's own event; "/" can be set but not removed.
+//     after the node's own event; "/" can be set but not removed;
+//   - the fence is checked under the store's lock, before the write's own
+//     checks (so a fenced write fails with `fenced` whatever else is wrong
+//     with it, as in ZooKeeper's multi-op); the store is one session that
+//     never expires, so watch_session() reports nothing.
 //
 // Lifecycle: open() → use from any thread → destroy (which stops the
 // notifier thread; never destroy the store from one of its watch callbacks).
@@ -34,6 +38,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 namespace eddy::control {
 
@@ -70,8 +75,35 @@ public:
         std::string_view path) override;
     [[nodiscard]] watch_handle watch(std::string_view path, watch_callback callback) override;
 
+    void set_fence(std::string path, std::int64_t version) override;
+    void clear_fence() override;
+    [[nodiscard]] metadata_result<std::int64_t> create_unfenced(std::string_view path,
+                                                                std::string_view data,
+                                                                node_kind kind) override;
+    [[nodiscard]] metadata_result<std::int64_t> set_unfenced(std::string_view path,
+                                                             std::string_view data,
+                                                             std::int64_t expected) override;
+    [[nodiscard]] metadata_result<void> remove_unfenced(std::string_view path,
+                                                        std::int64_t expected) override;
+
 private:
     struct state;
+    struct fence {
+        std::string path;
+        std::int64_t version = 0;
+    };
+    enum class fencing { check, skip };
+
+    metadata_result<std::int64_t> create_node(std::string_view path, std::string_view data,
+                                              node_kind kind, fencing check);
+    metadata_result<std::int64_t> set_node(std::string_view path, std::string_view data,
+                                           std::int64_t expected, fencing check);
+    metadata_result<void> remove_node(std::string_view path, std::int64_t expected, fencing check);
+    // `fenced` unless `check` is skip, no fence is set, or the fence holds.
+    // REQUIRES: _mu held (checked through `held`).
+    [[nodiscard]] metadata_result<void> check_fence(fencing check,
+                                                    const std::unique_lock<std::mutex>& held,
+                                                    std::string_view path) const;
 
     explicit embedded_store(std::unique_ptr<state> state);
 
@@ -82,6 +114,7 @@ private:
 
     std::mutex _mu;
     std::unique_ptr<state> _state;  // the tree and the journal; guarded by _mu
+    std::optional<fence> _fence;    // guarded by _mu
     std::shared_ptr<store_detail::watch_notifier> _notifier;
 };
 

@@ -1,5 +1,6 @@
 #include "control/embedded_store.hpp"
 
+#include "control/tests/metadata_store_contract.hpp"
 #include "control/tests/store_test_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -20,63 +21,54 @@ std::unique_ptr<embedded_store> open_store(const std::filesystem::path& dir,
     return store ? std::move(*store) : nullptr;
 }
 
-TEST_F(store_test, create_get_set_remove_children) {
-    auto store = open_store(_dir);
-    EXPECT_EQ(store->create("/computations", "", node_kind::persistent).value(), 0);
-    EXPECT_EQ(store->create("/computations/b", "bee", node_kind::persistent).value(), 0);
-    EXPECT_EQ(store->create("/computations/a", "ay", node_kind::persistent).value(), 0);
-    EXPECT_EQ(store->get("/computations/a")->data, "ay");
-    EXPECT_EQ(store->set("/computations/a", "ay2", any_version).value(), 1);
-    EXPECT_EQ(store->set("/computations/a", "ay3", 1).value(), 2);
-    const auto got = store->get("/computations/a");
-    EXPECT_EQ(got->data, "ay3");
-    EXPECT_EQ(got->version, 2);
-    EXPECT_EQ(store->children("/computations").value(), (std::vector<std::string>{"a", "b"}));
-    EXPECT_EQ(store->children("/").value(), std::vector<std::string>{"computations"});
-    EXPECT_TRUE(store->remove("/computations/b", 0));
-    EXPECT_EQ(store->children("/computations").value(), std::vector<std::string>{"a"});
-    EXPECT_EQ(store->get("/computations/b").error().kind, metadata_errc::no_node);
-    EXPECT_EQ(store->create("/computations/a", "", node_kind::persistent).error().kind,
-              metadata_errc::node_exists);
-    const std::string binary("\0\xff\x80 bytes", 9);
-    EXPECT_TRUE(store->set("/computations/a", binary, any_version));
-    EXPECT_EQ(store->get("/computations/a")->data, binary);
-}
-
-TEST_F(store_test, compare_and_set_conflicts) {
+TEST_F(store_test, conflicts_name_both_versions) {
     auto store = open_store(_dir);
     ASSERT_TRUE(store->create("/n", "x", node_kind::persistent));
     ASSERT_TRUE(store->set("/n", "y", 0));
     const auto stale = store->set("/n", "z", 0);
     ASSERT_FALSE(stale);
-    EXPECT_EQ(stale.error().kind, metadata_errc::bad_version);
     EXPECT_EQ(stale.error().message, "/n is at version 1, not 0");
-    EXPECT_EQ(store->remove("/n", 0).error().kind, metadata_errc::bad_version);
-    EXPECT_EQ(store->get("/n")->data, "y");
-    EXPECT_TRUE(store->remove("/n", 1));
+    ASSERT_TRUE(store->create("/epoch", "", node_kind::persistent));
+    store->set_fence("/epoch", 0);
+    ASSERT_TRUE(store->set_unfenced("/epoch", "", 0));
+    EXPECT_EQ(store->set("/n", "z", 1).error().message,
+              "write to /n refused: the fence /epoch is at version 1, not 0");
 }
 
-TEST_F(store_test, structural_errors) {
-    auto store = open_store(_dir);
-    EXPECT_EQ(store->create("/a/b", "", node_kind::persistent).error().kind,
-              metadata_errc::no_parent);
-    ASSERT_TRUE(store->create("/a", "", node_kind::persistent));
-    ASSERT_TRUE(store->create("/a/b", "", node_kind::persistent));
-    EXPECT_EQ(store->remove("/a", any_version).error().kind, metadata_errc::not_empty);
-    for (const char* bad : {"", "a", "/a/", "//a", "/a//b", "/a/./b", "/..", "/a\nb"}) {
-        EXPECT_EQ(store->get(bad).error().kind, metadata_errc::bad_path) << bad;
-        EXPECT_EQ(store->create(bad, "", node_kind::persistent).error().kind,
-                  metadata_errc::bad_path)
-            << bad;
+TEST_F(store_test, fence_is_not_persisted) {
+    {
+        auto store = open_store(_dir);
+        ASSERT_TRUE(store->create("/epoch", "", node_kind::persistent));
+        store->set_fence("/epoch", 5);
+        EXPECT_EQ(store->create("/a", "", node_kind::persistent).error().kind,
+                  metadata_errc::fenced);
     }
-    EXPECT_EQ(store->remove("/", any_version).error().kind, metadata_errc::bad_path);
-    EXPECT_EQ(store->create("/", "", node_kind::persistent).error().kind,
-              metadata_errc::node_exists);
-    EXPECT_EQ(store->set("/missing", "", any_version).error().kind, metadata_errc::no_node);
-    EXPECT_EQ(store->children("/missing").error().kind, metadata_errc::no_node);
-    ASSERT_TRUE(store->create("/agent", "", node_kind::ephemeral));
-    EXPECT_EQ(store->create("/agent/child", "", node_kind::persistent).error().kind,
-              metadata_errc::no_parent);
+    // The fence belongs to the store object, not to the directory.
+    auto store = open_store(_dir);
+    EXPECT_TRUE(store->create("/a", "", node_kind::persistent));
+}
+
+TEST_F(store_test, counter_incremented_from_threads_survives_reopen) {
+    auto store = open_store(_dir, {.compact_journal_bytes = 4096});
+    ASSERT_TRUE(store->create("/counter", "0", node_kind::persistent));
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 4; ++t) {
+        workers.emplace_back([&] {
+            for (int done = 0; done < 100;) {
+                const auto current = store->get("/counter");
+                ASSERT_TRUE(current);
+                if (store->set("/counter", std::to_string(std::stoi(current->data) + 1),
+                               current->version)) {
+                    ++done;
+                }
+            }
+        });
+    }
+    for (auto& worker : workers) {
+        worker.join();
+    }
+    store.reset();
+    EXPECT_EQ(open_store(_dir)->get("/counter")->data, "400");
 }
 
 TEST_F(store_test, persists_across_reopen_without_ephemeral_nodes) {
@@ -170,35 +162,33 @@ TEST_F(store_test, second_opener_is_refused) {
     EXPECT_TRUE(embedded_store::open(_dir));
 }
 
-TEST_F(store_test, concurrent_compare_and_set_increments_are_exact) {
-    auto store = open_store(_dir, {.compact_journal_bytes = 4096});
-    ASSERT_TRUE(store->create("/counter", "0", node_kind::persistent));
-    constexpr int threads = 4;
-    constexpr int increments = 100;
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
-            for (int done = 0; done < increments;) {
-                const auto current = store->get("/counter");
-                ASSERT_TRUE(current);
-                const auto next = std::to_string(std::stoi(current->data) + 1);
-                const auto written = store->set("/counter", next, current->version);
-                if (written) {
-                    ++done;
-                } else {
-                    ASSERT_EQ(written.error().kind, metadata_errc::bad_version);
-                }
-            }
-        });
+// The metadata_store contract, on a fresh directory per test.
+class embedded_factory {
+public:
+    embedded_factory()
+        : _dir(std::filesystem::temp_directory_path() /
+               ("eddy-contract-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+        std::filesystem::remove_all(_dir);
     }
-    for (auto& worker : workers) {
-        worker.join();
+    embedded_factory(const embedded_factory&) = delete;
+    embedded_factory& operator=(const embedded_factory&) = delete;
+    ~embedded_factory() { std::filesystem::remove_all(_dir); }
+
+    std::unique_ptr<metadata_store> open() {
+        auto store = embedded_store::open(_dir);
+        EXPECT_TRUE(store) << store.error().message;
+        return store ? std::move(*store) : nullptr;
     }
-    EXPECT_EQ(store->get("/counter")->data, std::to_string(threads * increments));
-    EXPECT_EQ(store->get("/counter")->version, threads * increments);
-    store.reset();
-    EXPECT_EQ(open_store(_dir)->get("/counter")->data, std::to_string(threads * increments));
-}
+
+private:
+    std::filesystem::path _dir;
+};
 
 }  // namespace
+
+namespace testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(embedded, metadata_store_contract, embedded_factory);
+}  // namespace testing
+
 }  // namespace eddy::control

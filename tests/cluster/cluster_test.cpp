@@ -1,0 +1,166 @@
+// Cluster mode end to end (issue 10): real ZooKeeper ensemble, coordinators
+// and agents on three hosts in network namespaces, driven through the CLI.
+
+#include "cluster_hosts.hpp"
+#include "support/wordcount_reference.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <set>
+
+namespace eddy::testing {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t lines_per_instance = 20'000;
+constexpr std::uint64_t lines_per_second = 2'000;  // per instance: ~10 s of input
+constexpr std::uint64_t seed = 29;
+
+std::string wordcount_manifest(const std::filesystem::path& output) {
+    return R"(computations:
+  - name: sentences
+    builtin: generator
+    instances: 2
+    outputs: [lines]
+    delivery: exactly_once
+    config: {stream: lines, kind: sentences, count: )" +
+           std::to_string(lines_per_instance) + ", seed: " + std::to_string(seed) +
+           ", rate: " + std::to_string(lines_per_second) + R"(}
+  - name: splitter
+    library: libwordcount.so
+    class: splitter
+    instances: 3
+    delivery: exactly_once
+    inputs: [{stream: lines, grouping: shuffle}]
+    outputs: [words]
+  - name: counter
+    library: libwordcount.so
+    class: word_counter
+    instances: 3
+    delivery: exactly_once
+    inputs: [{stream: words, grouping: key}]
+    outputs: [counts]
+  - name: sink
+    builtin: file
+    delivery: exactly_once
+    inputs: [counts]
+    config: {stream: counts, path: ")" +
+           output.string() + R"(", format: "key value"}
+)";
+}
+
+class cluster : public cluster_hosts {
+protected:
+    // Two coordinators, three agents; the leader known.
+    void start_all() {
+        start_coordinator(0);
+        start_coordinator(1);
+        for (std::size_t h = 0; h < _hosts.size(); ++h) {
+            start_agent(h);
+        }
+        const auto leader = wait_leader(30s);
+        ASSERT_TRUE(leader.has_value()) << "no coordinator became the leader";
+        ASSERT_TRUE(wait_agents(3, 30s)) << "the three agents did not register";
+    }
+
+    void deploy_word_count(std::size_t via = 0) {
+        std::filesystem::copy_file(EDDY_WORDCOUNT_LIBRARY, path("libwordcount.so"));
+        const auto manifest = write_file("wordcount.yaml", wordcount_manifest(path("counts.txt")));
+        const auto deployed = eddy({"deploy", manifest.string()}, via);
+        ASSERT_EQ(deployed.exit_code, 0) << deployed;
+    }
+
+    // Waits until every instance of the topology has finished and checks
+    // the counts: every word's running counts 1..n exactly once.
+    void expect_exact_counts(std::chrono::milliseconds timeout) {
+        const auto expected = expected_word_counts(lines_per_instance, seed, 2);
+        std::string last;
+        const bool exact = wait_until(
+            [&] {
+                last = check_running_counts(path("counts.txt"), expected);
+                return last.empty();
+            },
+            timeout);
+        EXPECT_TRUE(exact) << last;
+    }
+
+    // The hosts the instances of `computation` run on.
+    std::set<std::string> hosts_of(const std::string& computation) {
+        std::set<std::string> out;
+        for (const auto& i : instances()) {
+            if (i.value("computation", "") == computation) {
+                out.insert(i.value("host", ""));
+            }
+        }
+        return out;
+    }
+};
+
+TEST_F(cluster, word_count_exactly_once_spread_over_three_hosts) {
+    start_all();
+    deploy_word_count();
+    // Each computation of three instances has one on every host.
+    ASSERT_TRUE(wait_until([&] { return hosts_of("splitter").size() == 3; }, 30s))
+        << instances().dump(2);
+    EXPECT_EQ(hosts_of("counter"), (std::set<std::string>{"host0", "host1", "host2"}));
+    // Executors talk across hosts at the hosts' own addresses.
+    for (const auto& i : instances()) {
+        EXPECT_TRUE(i.value("endpoint", "").starts_with("tcp://10.")) << i.dump();
+    }
+    expect_exact_counts(120s);
+}
+
+TEST_F(cluster, a_standby_takes_over_when_the_leader_dies_and_data_keeps_flowing) {
+    start_all();
+    deploy_word_count();
+    const auto leader = wait_leader(10s);
+    ASSERT_TRUE(leader.has_value());
+    const auto standby = 1 - *leader;
+    // The standby sends clients to the leader.
+    const auto via_standby = eddy({"ls", "--json"}, standby);
+    ASSERT_EQ(via_standby.exit_code, 0) << via_standby;
+    coordinator(*leader).signal(SIGKILL);
+    (void)coordinator(*leader).wait_exit(10s);
+    const auto next = wait_leader(30s);
+    ASSERT_TRUE(next.has_value() && *next == standby) << "the standby did not take over";
+    // The new leader knows the topology and the processes the agents run.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const auto list = instances(standby);
+            return list.size() == 9 && std::all_of(list.begin(), list.end(), [](const json& i) {
+                       const auto state = i.value("state", "");
+                       return state == "running" || state == "finished";
+                   });
+        },
+        30s))
+        << instances(standby).dump(2);
+    expect_exact_counts(120s);
+}
+
+TEST_F(cluster, a_paused_leader_does_not_act_again_after_its_session_expired) {
+    start_all();
+    const auto leader = wait_leader(10s);
+    ASSERT_TRUE(leader.has_value());
+    const auto standby = 1 - *leader;
+    coordinator(*leader).signal(SIGSTOP);
+    const auto next = wait_leader(session_timeout * 4);
+    ASSERT_TRUE(next.has_value() && *next == standby) << "the standby did not take over";
+    // The new leader deploys while the old one is frozen.
+    deploy_word_count(standby);
+    coordinator(*leader).signal(SIGCONT);
+    // The old leader finds its session gone and exits instead of acting.
+    const auto status = coordinator(*leader).wait_exit(session_timeout * 3);
+    ASSERT_TRUE(status.has_value()) << "the deposed leader kept running";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+    const auto log = read_file(path("coordinator-" + std::to_string(*leader) + ".log"));
+    EXPECT_NE(log.find("no longer the leader"), std::string::npos) << log;
+    // Nothing it might have written survived: the topology is the new leader's.
+    EXPECT_EQ(instances(standby).size(), 9U);
+    expect_exact_counts(120s);
+}
+
+}  // namespace
+}  // namespace eddy::testing
