@@ -240,6 +240,7 @@ std::unique_ptr<state::state_store> executor::open_store(const computation_entry
     state::rocksdb_options options;
     options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::every_commit
                                                               : state::sync_policy::periodic;
+    options.changelog_dir = _options.changelog_dir;
     auto opened = state::rocksdb_store::open(_options.state_dir, options);
     if (!opened) {
         throw std::runtime_error(opened.error().message);

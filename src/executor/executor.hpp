@@ -55,6 +55,11 @@ struct executor_options {
     // Where the instance keeps its durable state (at_least_once and
     // exactly_once; RocksDB). Required in those modes; unused in at_most_once.
     std::string state_dir;
+    // Cluster mode: this instance's changelog root on shared storage (e.g.
+    // <shared>/state/<instance id>), to which every commit is also appended
+    // and from which a host without the local state restores it
+    // (state::rocksdb_options::changelog_dir). Empty: none.
+    std::string changelog_dir;
     // Records per outgoing batch. Default 512.
     std::size_t batch_records = 512;
     // Credit granted to each upstream channel, in bytes. Default 4 MiB.

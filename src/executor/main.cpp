@@ -45,6 +45,11 @@ int main(int argc, char** argv) {
                    "file holding the admin bearer token (else $EDDY_ADMIN_TOKEN)");
     app.add_option("--state-dir", options.state_dir,
                    "directory of the instance's durable state (at_least_once, exactly_once)");
+    app.add_option("--changelog-dir", options.changelog_dir,
+                   "cluster mode: this instance's changelog and state backups on shared storage "
+                   "(e.g. <shared>/state/<instance id>); every commit is appended there, and a "
+                   "host without the local state restores it from there (at_least_once, "
+                   "exactly_once)");
     app.add_option("--handoff-dir", options.handoff_dir,
                    "directory of the handoff files of rescales");
     app.add_option("--batch-records", options.batch_records, "records per outgoing batch")

@@ -162,9 +162,64 @@ void handoff_writer::finish() {
     sync_directory(_path.parent_path());
 }
 
-void read_handoff(const std::filesystem::path& path,
-                  const std::function<void(const state_entry&)>& on_state,
-                  const std::function<void(const stored_timer&)>& on_timer) {
+namespace {
+
+enum class walk_mode { check, visit };
+
+// Decodes every entry after the magic, visiting each in visit mode; in check
+// mode also checks the end entry's count and checksum. Returns the entries.
+std::uint64_t walk(std::string_view bytes, const std::filesystem::path& path, walk_mode mode,
+                   const std::function<void(const state_entry&)>& on_state,
+                   const std::function<void(const stored_timer&)>& on_timer) {
+    const bool visiting = mode == walk_mode::visit;
+    cursor at(bytes.substr(magic.size()), path);
+    std::uint64_t entries = 0;
+    for (;;) {
+        const auto kind = at.u8();
+        if (kind == kind_end) {
+            const auto end = magic.size() + at.at() - 1;
+            const auto count = at.u64();
+            const auto checksum = at.u64();
+            if (mode == walk_mode::check && (count != entries || !at.done() ||
+                                             checksum != XXH64(bytes.data(), end + 1 + 8, 0))) {
+                throw std::runtime_error(fmt::format(
+                    "handoff file {} is damaged (count or checksum differ)", path.string()));
+            }
+            return entries;
+        }
+        if (kind == kind_state) {
+            state_entry entry{key_group(at.u32()), {}, {}, {}};
+            entry.key = at.bytes();
+            entry.name = at.bytes();
+            entry.value = at.bytes();
+            if (visiting) {
+                on_state(entry);
+            }
+        } else if (kind == kind_timer) {
+            stored_timer timer{key_group(at.u32()), {}, {}, {}, 0};
+            timer.key = at.bytes();
+            timer.tag = at.bytes();
+            const auto domain = at.u8();
+            if (domain > 1) {
+                throw std::runtime_error(
+                    fmt::format("handoff file {}: a timer of domain {}", path.string(), domain));
+            }
+            timer.domain = static_cast<time_domain>(domain);
+            timer.time = static_cast<time_micros>(at.u64());
+            if (visiting) {
+                on_timer(timer);
+            }
+        } else {
+            throw std::runtime_error(fmt::format("handoff file {}: unknown entry kind {} at {}",
+                                                 path.string(), kind, at.at()));
+        }
+        ++entries;
+    }
+}
+
+}  // namespace
+
+handoff_contents handoff_contents::load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) {
         throw std::runtime_error(fmt::format("handoff file {} cannot be read", path.string()));
@@ -178,52 +233,20 @@ void read_handoff(const std::filesystem::path& path,
     if (!std::string_view(bytes).starts_with(magic)) {
         throw std::runtime_error(fmt::format("{} is not a handoff file", path.string()));
     }
-    // Check the whole file before applying any of it.
-    for (int pass = 0; pass < 2; ++pass) {
-        cursor at(std::string_view(bytes).substr(magic.size()), path);
-        std::uint64_t entries = 0;
-        for (;;) {
-            const auto kind = at.u8();
-            if (kind == kind_end) {
-                const auto end = magic.size() + at.at() - 1;
-                const auto count = at.u64();
-                const auto checksum = at.u64();
-                if (count != entries || !at.done() ||
-                    checksum != XXH64(bytes.data(), end + 1 + 8, 0)) {
-                    throw std::runtime_error(fmt::format(
-                        "handoff file {} is damaged (count or checksum differ)", path.string()));
-                }
-                break;
-            }
-            if (kind == kind_state) {
-                state_entry entry{key_group(at.u32()), {}, {}, {}};
-                entry.key = at.bytes();
-                entry.name = at.bytes();
-                entry.value = at.bytes();
-                if (pass == 1) {
-                    on_state(entry);
-                }
-            } else if (kind == kind_timer) {
-                stored_timer timer{key_group(at.u32()), {}, {}, {}, 0};
-                timer.key = at.bytes();
-                timer.tag = at.bytes();
-                const auto domain = at.u8();
-                if (domain > 1) {
-                    throw std::runtime_error(fmt::format("handoff file {}: a timer of domain {}",
-                                                         path.string(), domain));
-                }
-                timer.domain = static_cast<time_domain>(domain);
-                timer.time = static_cast<time_micros>(at.u64());
-                if (pass == 1) {
-                    on_timer(timer);
-                }
-            } else {
-                throw std::runtime_error(fmt::format("handoff file {}: unknown entry kind {} at {}",
-                                                     path.string(), kind, at.at()));
-            }
-            ++entries;
-        }
-    }
+    handoff_contents loaded(path, std::move(bytes));
+    loaded._entries = walk(loaded._bytes, loaded._path, walk_mode::check, {}, {});
+    return loaded;
+}
+
+void handoff_contents::visit(const std::function<void(const state_entry&)>& on_state,
+                             const std::function<void(const stored_timer&)>& on_timer) const {
+    (void)walk(_bytes, _path, walk_mode::visit, on_state, on_timer);
+}
+
+void read_handoff(const std::filesystem::path& path,
+                  const std::function<void(const state_entry&)>& on_state,
+                  const std::function<void(const stored_timer&)>& on_timer) {
+    handoff_contents::load(path).visit(on_state, on_timer);
 }
 
 }  // namespace eddy::state

@@ -12,7 +12,8 @@
 //     out.timer({group, key, tag, domain, time});
 //     out.finish();                               // throws on any I/O error
 //
-//     read_handoff(path, on_state, on_timer);     // throws naming what is wrong
+//     auto file = handoff_contents::load(path);   // read once, checked whole; throws
+//     file.visit(on_state, on_timer);             // what a move applies once all are loaded
 //
 // Layout, little-endian: "EDDYHANDOFF1"; then entries, each a kind byte:
 // 1 state (u32 group, u32+bytes key, u32+bytes name, u32+bytes value),
@@ -27,6 +28,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace eddy::state {
@@ -62,9 +64,34 @@ private:
     std::uint64_t _bytes = 0;
 };
 
-// Visits every entry of a whole, intact handoff file; throws
-// std::runtime_error naming the file and what is wrong (missing, truncated,
-// checksum) before visiting anything.
+// A handoff file read into memory with one read and checked whole (every
+// entry, the count, the checksum) before anything can visit it: an import
+// loads every file of a move first, so that a damaged one applies nothing,
+// then applies them from memory without reading them again.
+class handoff_contents {
+public:
+    // Throws std::runtime_error naming the file and what is wrong (missing,
+    // truncated, checksum).
+    [[nodiscard]] static handoff_contents load(const std::filesystem::path& path);
+
+    // Every entry in file order; the views are valid during the visit.
+    void visit(const std::function<void(const state_entry&)>& on_state,
+               const std::function<void(const stored_timer&)>& on_timer) const;
+    [[nodiscard]] std::uint64_t entries() const { return _entries; }
+    [[nodiscard]] std::size_t bytes() const { return _bytes.size(); }
+
+private:
+    handoff_contents(std::filesystem::path path, std::string bytes)
+        : _path(std::move(path)), _bytes(std::move(bytes)) {}
+
+    std::filesystem::path _path;
+    std::string _bytes;
+    std::uint64_t _entries = 0;
+};
+
+// Visits every entry of a whole, intact handoff file (load, then visit);
+// throws std::runtime_error naming the file and what is wrong (missing,
+// truncated, checksum) before visiting anything.
 void read_handoff(const std::filesystem::path& path,
                   const std::function<void(const state_entry&)>& on_state,
                   const std::function<void(const stored_timer&)>& on_timer);

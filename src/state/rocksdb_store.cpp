@@ -1,13 +1,17 @@
 #include "rocksdb_store.hpp"
 
+#include "base/log.hpp"
+#include "changelog_incarnations.hpp"
 #include "detail/group_sync.hpp"
 #include "detail/key_codec.hpp"
 #include "detail/periodic_sync.hpp"
+#include "detail/rocksdb_ref.hpp"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <algorithm>
 #include <deque>
 #include <system_error>
 
@@ -56,6 +60,13 @@ struct rocksdb_store::impl {
     std::deque<std::string> read_values;
     std::size_t reads_in_use = 0;
     std::uint64_t commits = 0;  // non-empty commits written
+    // With rocksdb_options::changelog_dir (changelog.hpp); outlives the
+    // syncers, which sync it. A failed append leaves the store failed for
+    // commits: the local write cannot be taken back; a reopen reconciles.
+    std::unique_ptr<changelog> log;
+    std::optional<std::string> log_failure;
+    std::chrono::milliseconds backup_interval{0};
+    std::chrono::steady_clock::time_point next_backup;
     // Last: stopped before the database closes.
     std::unique_ptr<detail::periodic_sync> syncer;
     std::unique_ptr<detail::group_sync> group_syncer;
@@ -73,6 +84,32 @@ struct rocksdb_store::impl {
         return fail(state_errc::corrupted,
                     "state store {}: a stored {} key of {} bytes does not decode", dir.string(),
                     what, key.size());
+    }
+
+    // Appends the commit just written locally to the changelog (synced at
+    // once under every_commit).
+    [[nodiscard]] state_result<void> log_commit(const rocksdb::WriteBatch& written) {
+        auto logged = log->append(db->GetLatestSequenceNumber(), written.Data());
+        if (logged && write_options.sync) {
+            logged = log->sync();
+        }
+        if (!logged) {
+            log_failure = fmt::format("state store {}: the changelog failed, reopen the store: {}",
+                                      dir.string(), logged.error().message);
+            return fail(state_errc::io_error, "{}", *log_failure);
+        }
+        return {};
+    }
+
+    // After a commit: a backup of the changelog when one is due. A failure
+    // is logged, and the next one tried an interval later.
+    void back_up_when_due() {
+        if (const auto now = std::chrono::steady_clock::now(); log && now >= next_backup) {
+            if (auto backed_up = log->backup(detail::rocksdb_ref{*db}); !backed_up) {
+                eddy::log().warn("state store {}: {}", dir.string(), backed_up.error().message);
+            }
+            next_backup = now + backup_interval;
+        }
     }
 
     // A write of any kind: views `get` returned may now be reused.
@@ -186,6 +223,9 @@ rocksdb_store::~rocksdb_store() {
     if (!_impl->write_options.sync) {
         (void)_impl->db->SyncWAL();  // a clean close leaves nothing unsynced
     }
+    if (_impl->log) {
+        (void)_impl->log->sync();
+    }
     (void)_impl->db->Close();
 }
 
@@ -201,6 +241,12 @@ state_result<std::unique_ptr<rocksdb_store>> rocksdb_store::open(const std::file
                         dir.string(), failure.message());
         }
     }
+    if (!options.changelog_dir.empty()) {
+        // Restores an absent (or stale) local database from the changelog.
+        if (auto prepared = prepare_local_state(options.changelog_dir, dir); !prepared) {
+            return tl::unexpected(std::move(prepared.error()));
+        }
+    }
     rocksdb::Options db_options;
     db_options.create_if_missing = options.create_if_missing;
     // Let the OS write the WAL out in the background as it grows, so that a
@@ -214,14 +260,27 @@ state_result<std::unique_ptr<rocksdb_store>> rocksdb_store::open(const std::file
         return self->failed("open", status);
     }
     self->db.reset(db);
+    if (!options.changelog_dir.empty()) {
+        auto attached = attach_changelog(options.changelog_dir, dir, detail::rocksdb_ref{*db});
+        if (!attached) {
+            return tl::unexpected(std::move(attached.error()));
+        }
+        self->log = std::move(*attached);
+        self->backup_interval = options.backup_interval;
+        self->next_backup = std::chrono::steady_clock::now() + options.backup_interval;
+    }
+    changelog* const log = self->log.get();
     self->write_options.sync = options.sync == sync_policy::every_commit;
     if (options.sync == sync_policy::periodic) {
         rocksdb::DB* const synced = db;
         self->syncer = std::make_unique<detail::periodic_sync>(
-            options.sync_interval, [synced, path = dir.string()]() -> std::optional<std::string> {
+            options.sync_interval,
+            [synced, log, path = dir.string()]() -> std::optional<std::string> {
                 const rocksdb::Status synced_status = synced->SyncWAL();
                 if (synced_status.ok()) {
-                    return std::nullopt;
+                    auto log_synced = log != nullptr ? log->sync() : state_result<void>{};
+                    return log_synced ? std::nullopt
+                                      : std::optional<std::string>(log_synced.error().message);
                 }
                 return fmt::format("state store {}: periodic WAL sync failed: {}", path,
                                    synced_status.ToString());
@@ -230,10 +289,12 @@ state_result<std::unique_ptr<rocksdb_store>> rocksdb_store::open(const std::file
     if (options.sync == sync_policy::group) {
         rocksdb::DB* const synced = db;
         self->group_syncer = std::make_unique<detail::group_sync>(
-            [synced, path = dir.string()]() -> std::optional<std::string> {
+            [synced, log, path = dir.string()]() -> std::optional<std::string> {
                 const rocksdb::Status synced_status = synced->SyncWAL();
                 if (synced_status.ok()) {
-                    return std::nullopt;
+                    auto log_synced = log != nullptr ? log->sync() : state_result<void>{};
+                    return log_synced ? std::nullopt
+                                      : std::optional<std::string>(log_synced.error().message);
                 }
                 return fmt::format("state store {}: WAL sync failed: {}", path,
                                    synced_status.ToString());
@@ -341,6 +402,9 @@ state_result<void> rocksdb_store::commit() {
             return fail(state_errc::io_error, "{}", *sync_error);
         }
     }
+    if (self.log_failure) {
+        return fail(state_errc::io_error, "{}", *self.log_failure);
+    }
     rocksdb::WriteBatch* const pending = self.batch.GetWriteBatch();
     if (pending->Count() == 0) {
         return {};
@@ -349,11 +413,19 @@ state_result<void> rocksdb_store::commit() {
     if (!status.ok()) {
         return self.failed("commit", status);
     }
+    if (self.log) {
+        auto logged = self.log_commit(*pending);
+        if (!logged) {
+            self.batch.Clear();  // written locally: it must not be written twice
+            return logged;
+        }
+    }
     self.batch.Clear();
     ++self.commits;
     if (self.group_syncer) {
         self.group_syncer->written(self.commits);
     }
+    self.back_up_when_due();
     return {};
 }
 
@@ -389,6 +461,69 @@ state_result<void> rocksdb_store::erase_timer_range(key_group_range range) {
                     range.first, range.last);
     }
     return _impl->erase_all("erase_timer_range", timer_range(range));
+}
+
+state_result<std::vector<std::uint64_t>> rocksdb_store::approximate_sizes(key_group_range range) {
+    if (range.last < range.first) {
+        return fail(state_errc::invalid_argument, "key group range [{}, {}) is reversed",
+                    range.first, range.last);
+    }
+    impl& self = *_impl;
+    const std::uint32_t groups = range.size();
+    std::vector<std::uint64_t> bytes(groups, 0);
+    if (groups == 0) {
+        return bytes;
+    }
+    // The files: RocksDB's estimate for the state and the timers of each group.
+    std::vector<std::string> bounds;
+    bounds.reserve(4 * static_cast<std::size_t>(groups));
+    for (std::uint32_t g = range.first.value(); g < range.last.value(); ++g) {
+        bounds.push_back(detail::state_group_prefix(key_group(g)));
+        bounds.push_back(detail::state_group_prefix(key_group(g + 1)));
+        bounds.push_back(detail::timer_group_prefix(key_group(g)));
+        bounds.push_back(detail::timer_group_prefix(key_group(g + 1)));
+    }
+    std::vector<rocksdb::Range> ranges;
+    ranges.reserve(bounds.size() / 2);
+    for (std::size_t i = 0; i < bounds.size(); i += 2) {
+        ranges.emplace_back(bounds[i], bounds[i + 1]);
+    }
+    std::vector<std::uint64_t> in_files(ranges.size(), 0);
+    rocksdb::SizeApproximationOptions files_only;
+    files_only.include_files = true;
+    files_only.include_memtables = false;
+    const rocksdb::Status estimated =
+        self.db->GetApproximateSizes(files_only, self.db->DefaultColumnFamily(), ranges.data(),
+                                     static_cast<int>(ranges.size()), in_files.data());
+    if (!estimated.ok()) {
+        return self.failed("approximate_sizes", estimated);
+    }
+    for (std::size_t i = 0; i < in_files.size(); ++i) {
+        bytes[i / 2] += in_files[i];
+    }
+    // The memtables, counted: RocksDB's own memtable estimate spreads the
+    // average entry (outbox frames, marks) over every key, far from a key
+    // group's few large values.
+    for (const key_range& kind : {state_range(range), timer_range(range)}) {
+        rocksdb::ReadOptions memtables = self.read_options;
+        memtables.read_tier = rocksdb::kMemtableTier;
+        const rocksdb::Slice upper(kind.upper);
+        memtables.iterate_upper_bound = &upper;
+        std::unique_ptr<rocksdb::Iterator> it(self.db->NewIterator(memtables));
+        for (it->Seek(kind.lower); it->Valid(); it->Next()) {
+            std::string_view key = view(it->key());
+            key.remove_prefix(std::min<std::size_t>(key.size(), 1));  // the kind byte
+            const auto group = detail::take_u32(key);
+            if (!group || *group < range.first.value() || *group >= range.last.value()) {
+                return self.undecodable("state or timer", view(it->key()));
+            }
+            bytes[*group - range.first.value()] += it->key().size() + it->value().size();
+        }
+        if (!it->status().ok()) {
+            return self.failed("approximate_sizes", it->status());
+        }
+    }
+    return bytes;
 }
 
 state_result<void> rocksdb_store::put_outbox(channel_key channel, sequence_number sequence,

@@ -40,6 +40,14 @@
 // thread that only syncs RocksDB's WAL (DB::SyncWAL is thread-safe) and
 // reports a failure to the next commit.
 //
+// Cluster mode (rocksdb_options::changelog_dir): every commit is also
+// appended, after the local write, to a changelog on shared storage, synced
+// as the WAL is (every_commit: before commit returns; group: before the
+// commit counts as synced; periodic: with the WAL), and an incremental backup
+// is taken every `backup_interval`. `open` restores a database that is absent
+// from the changelog, and reconciles one that exists with it; see
+// changelog.hpp and changelog_incarnations.hpp.
+//
 // RocksDB types stay in the .cpp (pimpl): nothing here names them.
 
 #include "state_store.hpp"
@@ -87,6 +95,17 @@ struct rocksdb_options {
     // Create the directory (and its parents) and the database if absent;
     // otherwise a missing database is an io_error. Default: true. Fixed at open.
     bool create_if_missing = true;
+    // The instance's changelog root on shared storage (cluster mode), e.g.
+    // `<shared>/state/<instance id>`: incarnations are numbered directories
+    // in it (changelog_incarnations.hpp). With one, a missing local database
+    // is restored from the newest incarnation that has a backup, an existing
+    // one is reconciled with its incarnation's changelog, and each commit is
+    // appended to the changelog after the local write. Empty: no changelog.
+    // Default: empty. Fixed at open.
+    std::filesystem::path changelog_dir;
+    // With a changelog, the least time between two backups (taken after a
+    // commit; each bounds what a restore replays). Default: 10 s. Fixed at open.
+    std::chrono::milliseconds backup_interval{10'000};
 };
 
 // A channel as one end sees it: the instance at the other end and the
@@ -157,6 +176,14 @@ public:
     [[nodiscard]] state_result<void> scan_timers(
         const std::function<void(const stored_timer&)>& visit) override;
     [[nodiscard]] state_result<void> erase_timer_range(key_group_range range);
+
+    // How many bytes of state and timers (keys and values) each key group of
+    // `range` holds, element i for group `range.first + i`: what sizes the
+    // rounds of a rescale. What the memtables hold is counted exactly (one
+    // pass over them, bounded by their size); what the files hold is RocksDB's
+    // estimate from their index blocks (to a block, as stored: compressed).
+    // Uncommitted writes are not counted. Cheap: reads no data block.
+    [[nodiscard]] state_result<std::vector<std::uint64_t>> approximate_sizes(key_group_range range);
 
     // The outbox of the channel to `channel.peer` (the receiver). Frames are
     // opaque bytes (the encoded batch, resent as is).

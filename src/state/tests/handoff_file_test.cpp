@@ -58,6 +58,20 @@ TEST_F(handoff_file, round_trips_state_and_timers) {
     EXPECT_EQ(read_back(path), "s7:5:count:2;s9:2::100000;t7:apple:flush:0:-5;");
 }
 
+TEST_F(handoff_file, a_loaded_file_is_checked_once_and_visited_from_memory) {
+    const auto path = write_sample();
+    const auto loaded = handoff_contents::load(path);
+    EXPECT_EQ(loaded.entries(), 3u);
+    EXPECT_EQ(loaded.bytes(), fs::file_size(path));
+    fs::remove(path);  // visiting reads nothing more
+    std::string seen;
+    for (int pass = 0; pass < 2; ++pass) {
+        loaded.visit([&](const state_entry& e) { seen += fmt::format("s{};", e.group.value()); },
+                     [&](const stored_timer& t) { seen += fmt::format("t{};", t.group.value()); });
+    }
+    EXPECT_EQ(seen, "s7;s9;t7;s7;s9;t7;");
+}
+
 TEST_F(handoff_file, a_truncated_or_damaged_file_is_refused_before_anything_is_applied) {
     const auto path = write_sample();
     std::string bytes;
