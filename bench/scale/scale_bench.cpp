@@ -26,9 +26,12 @@
 // measures the bystander over a `--baseline-s` window, then does `--moves`
 // moves, alternating 2 -> 3 and 3 -> 2: each scales the ballast and then
 // empty to the same count, resting `--rest-ms` after each scale. Per scale:
-//   - the pause: `pause_ms` of the scale answer (`eddy --json scale`), the
-//     coordinator's time from the hold to the release of the move; every
-//     group of one move pauses that long. p50 and max are over the moves.
+//   - the pause: the coordinator moves the groups in rounds (at most 4 MiB
+//     of state each by default) and the scale answer (`eddy --json scale`)
+//     gives each round's pause, from the hold to the release of its groups.
+//     The pause of a key group is its round's: p50 and max are over every
+//     group moved (each round weighted by its groups), over all the groups
+//     and over the groups with state (the loaded ones).
 //   - the bystander's rate over the whole request (sending `eddy scale` to
 //     its exit, which also starts or stops executors) beside the baseline:
 //     records/s processed by its sink, from eddy_records_in_total on the
@@ -54,7 +57,10 @@
 //
 //     scale_bench [--moves N] [--loaded-groups G] [--state-kib K] [--value-kib V]
 //                 [--key-rate R] [--bystander-rate R] [--baseline-s S] [--rest-ms MS]
-//                 [--low N] [--high N]
+//                 [--low N] [--high N] [--round-kib K]
+//
+// --round-kib sets the coordinator's budget of state a round
+// (EDDY_MOVE_ROUND_BYTES, default 4 MiB) for the run.
 
 #include "counter_sampler.hpp"
 #include "eddy_home.hpp"
@@ -110,6 +116,15 @@ struct settings {
     std::chrono::milliseconds rest{1000};
     std::uint32_t low = 2;
     std::uint32_t high = 3;
+    std::uint64_t round_kib = 0;  // the coordinator's round budget; 0: its default
+};
+
+// One round of a move, from the scale answer.
+struct round_result {
+    std::uint32_t key_groups = 0;
+    std::uint32_t with_state = 0;
+    std::uint64_t bytes = 0;
+    double pause_ms = 0;
 };
 
 // One `eddy scale` call and what the bystander did during it.
@@ -118,7 +133,9 @@ struct move_result {
     std::uint32_t from = 0;
     std::uint32_t to = 0;
     std::uint32_t moved_groups = 0;
-    double pause_ms = 0;
+    std::vector<round_result> rounds;
+    double pause_p50 = 0;  // the answer's, over this move's groups
+    double pause_max = 0;
     double request_ms = 0;
     clock_type::time_point began;
     clock_type::time_point ended;
@@ -157,6 +174,23 @@ state_checks read_checks(const fs::path& file) {
 
 double ms_between(clock_type::time_point from, clock_type::time_point to) {
     return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+// The p50 of values each counted `weight` times (pairs of value, weight).
+double weighted_median(std::vector<std::pair<double, std::uint64_t>> values) {
+    std::sort(values.begin(), values.end());
+    std::uint64_t total = 0;
+    for (const auto& [value, weight] : values) {
+        total += weight;
+    }
+    std::uint64_t seen = 0;
+    for (const auto& [value, weight] : values) {
+        seen += weight;
+        if (2 * seen >= total && weight > 0) {
+            return value;
+        }
+    }
+    return values.empty() ? 0 : values.back().first;
 }
 
 double median(std::vector<double> values) {
@@ -294,13 +328,27 @@ move_result scale_once(eddy_home& home, const std::string& computation,
         home.json({"scale", computation, std::to_string(planned.to_instances)}, scale_timeout);
     result.ended = clock_type::now();
     result.request_ms = ms_between(result.began, result.ended);
-    if (!answer.contains("pause_ms") || !answer["pause_ms"].is_number() ||
+    if (!answer.contains("pause_ms") || !answer["pause_ms"].is_object() ||
+        !answer.contains("rounds") || !answer["rounds"].is_array() || answer["rounds"].empty() ||
         !answer.contains("moved_key_groups")) {
-        throw std::runtime_error("the scale answer has no pause_ms or moved_key_groups: " +
-                                 answer.dump());
+        throw std::runtime_error(
+            "the scale answer has no pause_ms {p50, max}, rounds or moved_key_groups: " +
+            answer.dump());
     }
-    result.pause_ms = answer["pause_ms"].get<double>();
+    result.pause_p50 = answer["pause_ms"].value("p50", 0.0);
+    result.pause_max = answer["pause_ms"].value("max", 0.0);
+    std::uint32_t in_rounds = 0;
+    for (const auto& r : answer["rounds"]) {
+        result.rounds.push_back({r.value("key_groups", 0u), r.value("key_groups_with_state", 0u),
+                                 r.value("bytes", std::uint64_t{0}), r.value("pause_ms", 0.0)});
+        in_rounds += result.rounds.back().key_groups;
+    }
     result.moved_groups = answer["moved_key_groups"].get<std::uint32_t>();
+    if (in_rounds != result.moved_groups) {
+        throw std::runtime_error(
+            fmt::format("the rounds of the scale answer move {} key groups, not the {} it says: {}",
+                        in_rounds, result.moved_groups, answer.dump()));
+    }
     if (answer.value("instances", 0u) != planned.to_instances ||
         result.moved_groups != planned.moved_groups) {
         throw std::runtime_error(fmt::format(
@@ -410,19 +458,29 @@ void wait_for_bystander_rate(const counter_sampler& sampler, const settings& opt
 }
 
 void print_move(std::size_t n, const move_result& m, double baseline, const settings& options) {
+    std::string rounds;
+    for (const auto& r : m.rounds) {
+        rounds += fmt::format("{}{:.0f}", rounds.empty() ? "" : " ", r.pause_ms);
+    }
     std::printf(
-        "move %zu  %-7s %u -> %u  %4u groups  pause %7.1f ms  request %7.1f ms  bystander "
-        "%6.0f rec/s (%.2f of before), %6.0f rec/s in the %.1f s after\n",
-        n, m.computation.c_str(), m.from, m.to, m.moved_groups, m.pause_ms, m.request_ms,
-        m.bystander_rate, m.bystander_rate / baseline, m.bystander_after_rate,
-        static_cast<double>(options.rest.count()) / 1000);
+        "move %zu  %-7s %u -> %u  %4u groups in %2zu rounds  pause p50 %6.1f max %6.1f ms  "
+        "request %7.1f ms  bystander %6.0f rec/s (%.2f of before), %6.0f rec/s in the %.1f s "
+        "after\n    round pauses (ms): %s\n",
+        n, m.computation.c_str(), m.from, m.to, m.moved_groups, m.rounds.size(), m.pause_p50,
+        m.pause_max, m.request_ms, m.bystander_rate, m.bystander_rate / baseline,
+        m.bystander_after_rate, static_cast<double>(options.rest.count()) / 1000, rounds.c_str());
     std::fflush(stdout);
 }
 
 // Pauses and bystander figures over the moves of one computation.
 struct move_summary {
-    double pause_p50 = 0;
+    double pause_p50 = 0;  // over every moved group
     double pause_max = 0;
+    double stateful_p50 = 0;  // over the moved groups with state
+    double stateful_max = 0;
+    double rounds_p50 = 0;   // rounds a move
+    double round_p50 = 0;    // over the rounds
+    double round_bytes = 0;  // bytes moved a round, p50
     double request_p50 = 0;
     double seconds = 0;      // the move windows together
     double rate = 0;         // the bystander over those windows
@@ -434,18 +492,35 @@ move_summary summarize(const std::vector<move_result>& moves, const counter_samp
                        clock_type::time_point baseline_from, clock_type::time_point baseline_to,
                        double baseline) {
     move_summary s;
-    std::vector<double> pauses;
+    std::vector<std::pair<double, std::uint64_t>> by_group;
+    std::vector<std::pair<double, std::uint64_t>> by_stateful_group;
+    std::vector<double> round_pauses;
+    std::vector<double> round_bytes;
+    std::vector<double> rounds;
     std::vector<double> requests;
     double records = 0;
     for (const auto& m : moves) {
-        pauses.push_back(m.pause_ms);
+        for (const auto& r : m.rounds) {
+            by_group.emplace_back(r.pause_ms, r.key_groups);
+            by_stateful_group.emplace_back(r.pause_ms, r.with_state);
+            round_pauses.push_back(r.pause_ms);
+            round_bytes.push_back(static_cast<double>(r.bytes));
+            s.pause_max = std::max(s.pause_max, r.pause_ms);
+            if (r.with_state > 0) {
+                s.stateful_max = std::max(s.stateful_max, r.pause_ms);
+            }
+        }
+        rounds.push_back(static_cast<double>(m.rounds.size()));
         requests.push_back(m.request_ms);
         s.seconds += m.request_ms / 1000;
         records += m.bystander_rate * m.request_ms / 1000;
         s.worst_ratio = std::min(s.worst_ratio, m.bystander_rate / baseline);
     }
-    s.pause_p50 = median(pauses);
-    s.pause_max = *std::max_element(pauses.begin(), pauses.end());
+    s.pause_p50 = weighted_median(by_group);
+    s.stateful_p50 = weighted_median(by_stateful_group);
+    s.rounds_p50 = median(rounds);
+    s.round_p50 = median(round_pauses);
+    s.round_bytes = median(round_bytes);
     s.request_p50 = median(requests);
     s.rate = records / s.seconds;
     s.noise = worst_window_ratio(sampler, baseline_from, baseline_to,
@@ -529,16 +604,25 @@ void measure(const settings& options) {
     sampler.stop();
 
     std::printf(
-        "pause (hold to release; p50 and max over the moves; every group of a move pauses "
-        "alike)\n  %-7s %u groups of %.2f MiB (%.1f MiB a move)  p50 %6.1f ms  max %6.1f ms\n"
-        "  %-7s the same moves, groups empty     p50 %6.1f ms  max %6.1f ms\n"
-        "  the moved state costs %.1f ms per MiB (p50s); target p50 < %.0f ms with 1 MiB per "
-        "moved group: %s\n",
-        loaded_name.c_str(), options.loaded_groups, state_mib, moved_mib, loaded.pause_p50,
-        loaded.pause_max, empty_name.c_str(), empty.pause_p50, empty.pause_max,
-        (loaded.pause_p50 - empty.pause_p50) / moved_mib, target_pause_ms,
-        verdict(loaded.pause_p50 < target_pause_ms,
-                fmt::format("{:.1f} ms", loaded.pause_p50 - target_pause_ms))
+        "pause of a moved key group (hold to release of its round; p50 and max over every group "
+        "the moves moved, each round weighted by its groups)\n"
+        "  %-7s %u groups of %.2f MiB (%.1f MiB a move), %.0f rounds a move: groups with state "
+        "p50 %6.1f ms  max %6.1f ms; all groups p50 %6.1f ms  max %6.1f ms\n"
+        "  %-7s the same moves, groups empty, %.0f rounds a move:            all groups p50 "
+        "%6.1f ms  max %6.1f ms\n"
+        "  a round: p50 %.1f ms with %.2f MiB (%s), %.1f ms empty (%s): the moved state costs "
+        "%.1f ms per MiB\n"
+        "  target p50 < %.0f ms with 1 MiB per moved group: %s\n",
+        loaded_name.c_str(), options.loaded_groups, state_mib, moved_mib, loaded.rounds_p50,
+        loaded.stateful_p50, loaded.stateful_max, loaded.pause_p50, loaded.pause_max,
+        empty_name.c_str(), empty.rounds_p50, empty.pause_p50, empty.pause_max, loaded.round_p50,
+        loaded.round_bytes / (1 << 20), loaded_name.c_str(), empty.round_p50, empty_name.c_str(),
+        loaded.round_bytes > 0
+            ? (loaded.round_p50 - empty.round_p50) / (loaded.round_bytes / (1 << 20))
+            : 0.0,
+        target_pause_ms,
+        verdict(loaded.stateful_p50 < target_pause_ms,
+                fmt::format("{:.1f} ms", loaded.stateful_p50 - target_pause_ms))
             .c_str());
     const double ratio = loaded.rate / baseline;
     std::printf(
@@ -584,6 +668,8 @@ settings parse(int argc, char** argv) {
             out.low = static_cast<std::uint32_t>(std::stoul(value));
         } else if (flag == "--high") {
             out.high = static_cast<std::uint32_t>(std::stoul(value));
+        } else if (flag == "--round-kib") {
+            out.round_kib = std::stoull(value);
         } else {
             throw std::invalid_argument("unknown option " + flag);
         }
@@ -606,6 +692,9 @@ int main(int argc, char** argv) {
         const auto options = parse(argc, argv);
         // A test aid that stretches every move: the pause would measure it.
         ::unsetenv("EDDY_MOVE_STEP_DELAY_MS");
+        if (options.round_kib > 0) {  // read by the coordinator `eddy up` starts
+            ::setenv("EDDY_MOVE_ROUND_BYTES", fmt::format("{}KiB", options.round_kib).c_str(), 1);
+        }
         measure(options);
         return 0;
     } catch (const std::exception& e) {

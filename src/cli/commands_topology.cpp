@@ -104,9 +104,12 @@ int run_scale(const global_options& global, const std::string& name, int instanc
         const auto now = document.value("instances", instances);
         auto text = fmt::format("{}: {} {}", name, now, now == 1 ? "instance" : "instances");
         if (document.value("moved_key_groups", 0) > 0) {
-            text +=
-                fmt::format(" ({} key groups moved with their state, held {:.0f} ms)",
-                            document.value("moved_key_groups", 0), document.value("pause_ms", 0.0));
+            const auto rounds = document.value("rounds", nlohmann::json::array()).size();
+            const auto pause = document.value("pause_ms", nlohmann::json::object());
+            text += fmt::format(
+                " ({} key groups moved with their state in {} {}; each held at most {:.0f} ms)",
+                document.value("moved_key_groups", 0), rounds, rounds == 1 ? "round" : "rounds",
+                pause.is_object() ? pause.value("max", 0.0) : 0.0);
         }
         return text;
     });

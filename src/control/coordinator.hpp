@@ -99,8 +99,24 @@ private:
 
     // Rescales that move key groups (coordinator_moves.cpp). REQUIRES: _change_mu.
     [[nodiscard]] api_result start_move(const std::string& name, std::uint32_t instances);
-    // Runs the recorded move of `name` from its phase to the end.
-    [[nodiscard]] tl::expected<void, api_error> run_move(const std::string& name);
+    // One round of a move as run_move saw it: how many key groups it moved,
+    // the bytes of their handoff files, and how long it held them (hold to
+    // release; from where it resumed, for a round resumed mid-way).
+    struct round_pause {
+        std::uint32_t round = 0;
+        std::uint32_t key_groups = 0;
+        std::uint64_t bytes = 0;
+        double pause_ms = 0;
+    };
+    // Runs the recorded move of `name` from its round and phase to the end of
+    // its last round; the rounds it ran.
+    [[nodiscard]] tl::expected<std::vector<round_pause>, api_error> run_move(
+        const std::string& name);
+    // The bytes of state of each key group `record`'s instances give up from
+    // `from` to `goal`, by group, as the old owners answer (0 where one does not).
+    [[nodiscard]] std::vector<std::uint64_t> moving_state_sizes(const computation_record& record,
+                                                               const key_assignment& from,
+                                                               const key_assignment& goal);
     [[nodiscard]] tl::expected<void, api_error> set_phase(const std::string& name,
                                                           move_phase phase);
     // Calls `step` until it succeeds, the coordinator stops or a deadline passes.

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 
@@ -54,6 +55,102 @@ key_assignment computation_record::current_assignment(std::uint32_t max_key_grou
     return assignment;
 }
 
+key_assignment with_groups_moved(const key_assignment& now, const key_assignment& goal,
+                                 const std::vector<key_group_range>& groups) {
+    auto owners = now.owners();
+    for (const auto& r : groups) {
+        for (auto g = r.first.value(); g < r.last.value(); ++g) {
+            owners.at(g) = goal.owner(key_group(g));
+        }
+    }
+    std::vector<std::vector<key_group_range>> ranges(std::max(now.instances(), goal.instances()));
+    for (std::uint32_t g = 0; g < owners.size(); ++g) {
+        auto& mine = ranges[owners[g]];
+        if (!mine.empty() && mine.back().last == key_group(g)) {
+            mine.back().last = key_group(g + 1);
+        } else {
+            mine.push_back({key_group(g), key_group(g + 1)});
+        }
+    }
+    return key_assignment::from_ranges(ranges, now.max_key_groups());
+}
+
+namespace {
+
+std::vector<key_group_range> ranges_of_groups(std::vector<std::uint32_t> groups) {
+    std::sort(groups.begin(), groups.end());
+    std::vector<key_group_range> out;
+    for (const auto g : groups) {
+        if (!out.empty() && out.back().last == key_group(g)) {
+            out.back().last = key_group(g + 1);
+        } else {
+            out.push_back({key_group(g), key_group(g + 1)});
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::vector<key_group_range>> plan_rounds(const key_assignment& from,
+                                                      const key_assignment& goal,
+                                                      const std::vector<std::uint64_t>& group_bytes,
+                                                      round_limits limits) {
+    const auto cap = std::max<std::uint32_t>(1, limits.key_groups);
+    std::vector<std::uint32_t> stateful;
+    std::vector<std::uint32_t> stateless;
+    for (const auto& m : moves_between(from, goal)) {
+        for (auto g = m.range.first.value(); g < m.range.last.value(); ++g) {
+            (g < group_bytes.size() && group_bytes[g] > 0 ? stateful : stateless).push_back(g);
+        }
+    }
+    // First fit, largest first: few rounds, and a group larger than the
+    // budget goes alone.
+    std::stable_sort(stateful.begin(), stateful.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return group_bytes[a] > group_bytes[b];
+    });
+    struct round {
+        std::uint64_t bytes = 0;
+        std::vector<std::uint32_t> groups;
+    };
+    std::vector<round> rounds;
+    for (const auto g : stateful) {
+        const auto size = group_bytes[g];
+        auto fits = std::find_if(rounds.begin(), rounds.end(), [&](const round& r) {
+            return r.groups.size() < cap && r.bytes + size <= limits.bytes;
+        });
+        if (fits == rounds.end()) {
+            fits = rounds.insert(rounds.end(), round{});
+        }
+        fits->bytes += size;
+        fits->groups.push_back(g);
+    }
+    // Groups without state wait as long as the round they join: the
+    // cheapest rounds first, then rounds of their own.
+    std::vector<std::size_t> cheapest(rounds.size());
+    std::iota(cheapest.begin(), cheapest.end(), std::size_t{0});
+    std::stable_sort(cheapest.begin(), cheapest.end(), [&](std::size_t a, std::size_t b) {
+        return rounds[a].bytes < rounds[b].bytes;
+    });
+    std::size_t next = 0;
+    for (const auto g : stateless) {
+        while (next < cheapest.size() && rounds[cheapest[next]].groups.size() >= cap) {
+            ++next;
+        }
+        if (next == cheapest.size()) {
+            cheapest.push_back(rounds.size());
+            rounds.emplace_back();
+        }
+        rounds[cheapest[next]].groups.push_back(g);
+    }
+    std::vector<std::vector<key_group_range>> out;
+    out.reserve(rounds.size());
+    for (auto& r : rounds) {
+        out.push_back(ranges_of_groups(std::move(r.groups)));
+    }
+    return out;
+}
+
 bool computation_record::keyed() const {
     return std::any_of(spec.inputs.begin(), spec.inputs.end(),
                        [](const subscription& s) { return s.by == grouping::key; });
@@ -83,6 +180,23 @@ key_assignment assignment_from(const json& list, std::uint32_t max_key_groups) {
         }
     }
     return key_assignment::from_ranges(ranges, max_key_groups);
+}
+
+json ranges_json(const std::vector<key_group_range>& ranges) {
+    json out = json::array();
+    for (const auto& r : ranges) {
+        out.push_back({r.first.value(), r.last.value()});
+    }
+    return out;
+}
+
+std::vector<key_group_range> ranges_from_json(const json& list) {
+    std::vector<key_group_range> out;
+    for (const auto& r : list) {
+        out.push_back(
+            {key_group(r.at(0).get<std::uint32_t>()), key_group(r.at(1).get<std::uint32_t>())});
+    }
+    return out;
 }
 
 move_phase phase_from(const std::string& text) {
@@ -123,11 +237,20 @@ std::string to_json_text(const topology_state& state) {
         }
         item["assignment_version"] = c.assignment_version;
         if (c.move) {
+            json later = json::array();
+            for (const auto& groups : c.move->later) {
+                later.push_back(ranges_json(groups));
+            }
             item["move"] = {{"version", c.move->version},
                             {"phase", to_string(c.move->phase)},
                             {"from", assignment_json(c.move->from)},
                             {"to", assignment_json(c.move->to)},
-                            {"target", c.move->target}};
+                            {"target", c.move->target},
+                            {"round", c.move->round},
+                            {"later", later}};
+            if (!c.move->goal.empty()) {
+                item["move"]["goal"] = assignment_json(c.move->goal);
+            }
         }
         computations.push_back(std::move(item));
     }
@@ -159,11 +282,20 @@ topology_state topology_from_json_text(std::string_view text) {
         record.assignment_version = item.value("assignment_version", std::uint64_t{0});
         if (item.contains("move")) {
             const auto& m = item["move"];
-            record.move = move_record{m.at("version").get<std::uint64_t>(),
-                                      phase_from(m.at("phase").get<std::string>()),
-                                      assignment_from(m.at("from"), state.max_key_groups),
-                                      assignment_from(m.at("to"), state.max_key_groups),
-                                      m.at("target").get<std::uint32_t>()};
+            move_record move;
+            move.version = m.at("version").get<std::uint64_t>();
+            move.phase = phase_from(m.at("phase").get<std::string>());
+            move.from = assignment_from(m.at("from"), state.max_key_groups);
+            move.to = assignment_from(m.at("to"), state.max_key_groups);
+            move.target = m.at("target").get<std::uint32_t>();
+            // A move recorded before rescales ran in rounds is one round.
+            move.goal =
+                m.contains("goal") ? assignment_from(m["goal"], state.max_key_groups) : move.to;
+            move.round = m.value("round", 1u);
+            for (const auto& groups : m.value("later", json::array())) {
+                move.later.push_back(ranges_from_json(groups));
+            }
+            record.move = std::move(move);
         }
         state.computations.push_back(std::move(record));
     }

@@ -39,28 +39,67 @@ struct instance_record {
     std::string endpoint;  // "unix:/home/.eddy/run/counter-7.sock"
 };
 
-// A rescale that moves key groups, in progress (coordinator_moves.cpp). Its
-// phases run in order and each is recorded before the next starts, so a
-// restarted coordinator carries on from the one it was in:
+// A rescale that moves key groups, in progress (coordinator_moves.cpp). It
+// runs as a sequence of rounds, each a move of a slice of the groups (at most
+// a byte budget of state) with its own assignment version, from `from` to
+// `to`; the rescale ends at `goal`. A round's phases run in order and each is
+// recorded before the next starts, so a restarted coordinator carries on from
+// the round and phase it was in, then with the rounds after it:
 //   holding    upstreams route by `to` and hold what goes to gaining
 //              instances; the coordinator waits until each upstream's
 //              channels to losing instances are acknowledged;
 //   exporting  each losing instance writes and drops the groups it gives up;
 //   importing  each gaining instance reads them;
-//   releasing  upstreams send what they held; removed instances stop.
+//   releasing  upstreams send what they held; after the last round,
+//              removed instances stop.
 enum class move_phase { holding, exporting, importing, releasing };
 
 [[nodiscard]] std::string_view to_string(move_phase phase);
 
 struct move_record {
-    std::uint64_t version = 0;  // the assignment version the move establishes
+    std::uint64_t version = 0;  // the assignment version this round establishes
     move_phase phase = move_phase::holding;
-    // Both over every instance listed during the move (the old ones and any
-    // new ones); instances at or past `target` own nothing in `to`.
+    // All three over every instance listed during the rescale (the old ones
+    // and any new ones): this round's assignments before and after, and the
+    // last round's `to`, in which instances at or past `target` own nothing.
     key_assignment from;
     key_assignment to;
-    std::uint32_t target = 0;  // instances once the move is done
+    std::uint32_t target = 0;  // instances once the last round is done
+    key_assignment goal;
+    std::uint32_t round = 1;  // this round, from 1
+    // The key groups each round after this one moves (each to its owner in
+    // `goal`), in the order they run.
+    std::vector<std::vector<key_group_range>> later;
+
+    [[nodiscard]] std::uint32_t rounds() const {
+        return round + static_cast<std::uint32_t>(later.size());
+    }
 };
+
+// `now` with the key groups of `groups` given to their owners in `goal`.
+[[nodiscard]] key_assignment with_groups_moved(const key_assignment& now,
+                                               const key_assignment& goal,
+                                               const std::vector<key_group_range>& groups);
+
+// What sizes the rounds of a rescale (both settable by environment variables,
+// docs/operations.md).
+struct round_limits {
+    // At most this many bytes of state a round, unless a single group holds
+    // more (it moves alone). Default 4 MiB.
+    std::uint64_t bytes = 4u << 20;
+    // At most this many key groups a round, however small. Default 1024.
+    std::uint32_t key_groups = 1024;
+};
+
+// Splits the groups that differ between `from` and `goal` into rounds within
+// `limits`, given the bytes of state of each group (by group; absent or
+// shorter: none). Groups with state are packed first, largest first, each
+// into the first round it fits; groups without state then fill the spare
+// group counts of the rounds with the least state first, in key order. Each round's groups as
+// ascending ranges; none when nothing moves.
+[[nodiscard]] std::vector<std::vector<key_group_range>> plan_rounds(
+    const key_assignment& from, const key_assignment& goal,
+    const std::vector<std::uint64_t>& group_bytes, round_limits limits);
 
 struct computation_record {
     computation_spec spec;

@@ -60,8 +60,8 @@ executor_result<int> admin_server::start(const std::string& host, int port) {
         }
         res.set_content("{\"ok\":true}\n", "application/json");
     });
-    _http->Post(R"(/handoff/(drain|export|import))", [this](const httplib::Request& req,
-                                                            httplib::Response& res) {
+    _http->Post(R"(/handoff/(drain|export|import|sizes))", [this](const httplib::Request& req,
+                                                                  httplib::Response& res) {
         auto answer = _routes.handoff(req.matches[1].str(), req.body);
         if (!answer) {
             res.status = answer.error().kind == executor_errc::not_in_topology ? 409 : 400;

@@ -7,7 +7,7 @@
 //   GET  /health    {"state": "running"|"draining", ...} as JSON
 //   PUT  /topology  a new topology document (JSON, at most 1 MiB): the
 //                   routing table is swapped in while the instance runs
-//   POST /handoff/drain, /handoff/export, /handoff/import
+//   POST /handoff/drain, /handoff/export, /handoff/import, /handoff/sizes
 //                   the steps of a rescale that moves key groups (JSON in
 //                   and out; docs/operations.md)
 //
@@ -35,7 +35,7 @@ struct admin_routes {
     std::function<std::string()> metrics;
     std::function<std::string()> health;
     std::function<executor_result<void>(std::string_view body)> replace_topology;
-    // POST /handoff/drain|export|import (a rescale, executor_handoff.cpp):
+    // POST /handoff/drain|export|import|sizes (a rescale, executor_handoff.cpp):
     // the action and the JSON body; answers JSON.
     std::function<executor_result<std::string>(std::string_view action, std::string_view body)>
         handoff;

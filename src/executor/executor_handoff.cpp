@@ -6,7 +6,10 @@
 //           gives up to one handoff file per new owner, drops them and
 //           records what it owns now, in one commit (instance thread);
 //   import  the new owner reads those files and records what it owns now,
-//           in one commit (instance thread).
+//           in one commit (instance thread);
+//   sizes   before the move, the old owner says how many bytes of state
+//           each key group it is asked about holds, so that the coordinator
+//           can split the move into rounds (instance thread; changes nothing).
 //
 // Each step carries the move's assignment version and is idempotent: an
 // instance whose store already holds that version answers as done, so a
@@ -19,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <thread>
 
 namespace eddy::executor {
@@ -80,6 +84,45 @@ std::vector<bool> bitmap_of(const std::vector<key_group_range>& ranges, std::uin
         }
     }
     return owned;
+}
+
+// The answer to handoff/sizes: the bytes of state of every key group of the
+// request's `ranges` that holds any, as [group, bytes] pairs. The RocksDB
+// store estimates what its files hold (rocksdb_store::approximate_sizes); the
+// in-memory one is counted exactly (keys, names and values).
+json group_sizes(const json& request, state::state_store& store, state::rocksdb_store* durable,
+                 std::uint32_t max_key_groups) {
+    const auto ranges = ranges_from(request.value("ranges", json::array()), max_key_groups);
+    std::map<std::uint32_t, std::uint64_t> bytes;
+    for (const auto& range : ranges) {
+        if (durable != nullptr) {
+            auto sizes = durable->approximate_sizes(range);
+            if (!sizes) {
+                throw handoff_refused(sizes.error().message);
+            }
+            for (std::uint32_t i = 0; i < sizes->size(); ++i) {
+                if ((*sizes)[i] > 0) {
+                    bytes[range.first.value() + i] += (*sizes)[i];
+                }
+            }
+            continue;
+        }
+        const auto scanned = store.scan(range, [&](const state::state_entry& e) {
+            bytes[e.group.value()] += e.key.size() + e.name.size() + e.value.size();
+        });
+        if (!scanned) {
+            throw handoff_refused(scanned.error().message);
+        }
+    }
+    json groups = json::array();
+    std::uint64_t total = 0;
+    for (const auto& [group, size] : bytes) {
+        groups.push_back({group, size});
+        total += size;
+    }
+    return json{{"groups", groups},
+                {"bytes", total},
+                {"estimate", durable != nullptr ? "files estimated, memtables counted" : "exact"}};
 }
 
 std::uint64_t version_of(const json& body) {
@@ -325,9 +368,20 @@ executor_result<std::string> executor::handoff(std::string_view action, std::str
         return fail(executor_errc::bad_topology,
                     "handoff/{}: this executor was started without --handoff-dir", action);
     }
+    if (action != "export" && action != "import" && action != "sizes") {
+        return fail(executor_errc::bad_topology, "handoff/{}: no such step", action);
+    }
     std::string answer;
     auto ran = run_on_instance(
-        [&] { answer = action == "export" ? export_groups(body) : import_groups(body); },
+        [&] {
+            if (action == "sizes") {
+                answer = group_sizes(request, _task->store(), _durable, _topology.max_key_groups)
+                             .dump() +
+                         "\n";
+            } else {
+                answer = action == "export" ? export_groups(body) : import_groups(body);
+            }
+        },
         job_timeout);
     if (!ran) {
         return fail(executor_errc::bad_topology, "handoff/{}: {}", action, ran.error().message);
@@ -413,28 +467,21 @@ std::string executor::import_groups(std::string_view body) {
     if (_ownership->version >= version) {
         return json{{"version", version}, {"already", true}}.dump() + "\n";
     }
-    // Every file is checked whole before any of it is applied.
+    // Every file is read once and checked whole before any of it is applied
+    // (a round of a move carries at most its byte budget: they fit in memory).
+    std::vector<state::handoff_contents> files;
     for (const auto from : senders) {
         try {
-            state::read_handoff(
-                handoff_path(version, from, _self), [](const state::state_entry&) {},
-                [](const state::stored_timer&) {});
+            files.push_back(state::handoff_contents::load(handoff_path(version, from, _self)));
         } catch (const std::runtime_error& e) {
             throw handoff_refused(e.what());
         }
     }
     std::uint64_t entries = 0;
-    for (const auto from : senders) {
-        state::read_handoff(
-            handoff_path(version, from, _self),
-            [&](const state::state_entry& e) {
-                _task->import_state(e);
-                ++entries;
-            },
-            [&](const state::stored_timer& t) {
-                _task->import_timer(t);
-                ++entries;
-            });
+    for (const auto& file : files) {
+        file.visit([&](const state::state_entry& e) { _task->import_state(e); },
+                   [&](const state::stored_timer& t) { _task->import_timer(t); });
+        entries += file.entries();
     }
     auto owned = bitmap_of(own, groups);
     persist_ownership(owned, version);

@@ -47,6 +47,11 @@ constexpr std::uint64_t short_input_lines = 10'000;
 // Read by the coordinator at start: how long it waits between the phases of
 // a move, so that a test can act while one is in progress.
 constexpr const char* move_step_delay_variable = "EDDY_MOVE_STEP_DELAY_MS";
+// The most key groups one round of a move carries (docs/operations.md). The
+// word counts are small, so rounds are cut by count: with 1000, 2 -> 5 (about
+// 2460 groups) runs in three rounds, 5 -> 3 (about 1640) in two, 3 -> 1 in three.
+constexpr const char* round_groups_variable = "EDDY_MOVE_ROUND_KEY_GROUPS";
+constexpr const char* round_groups = "1000";
 
 // What the sink's file holds: for every word the running counts each build
 // of the counter produced for it, in file order, and the lines that are not
@@ -210,6 +215,7 @@ protected:
     void TearDown() override {
         cluster_test::TearDown();
         ::unsetenv(move_step_delay_variable);
+        ::unsetenv(round_groups_variable);
     }
 
     // Starts a coordinator (with `move_step_delay` between the phases of a
@@ -222,6 +228,7 @@ protected:
         } else {
             ::unsetenv(move_step_delay_variable);
         }
+        ::setenv(round_groups_variable, round_groups, 1);
         ASSERT_NO_FATAL_FAILURE(up());
         _expected = expected_word_counts(lines_per_instance, seed, source_instances);
         ASSERT_FALSE(_expected.empty());
@@ -350,6 +357,11 @@ protected:
         ASSERT_EQ(scaled.exit_code, 0) << "eddy scale counter " << n << "\n"
                                        << scaled << "\n--- coordinator.log (end)\n"
                                        << coordinator_log();
+        // Every scale here moves more groups than one round carries.
+        EXPECT_NE(scaled.out.find("key groups moved with their state in"), std::string::npos)
+            << scaled;
+        EXPECT_EQ(scaled.out.find("in 1 round;"), std::string::npos) << scaled;
+        RecordProperty("scale_to_" + std::to_string(n) + "_answer", scaled.out);
         EXPECT_TRUE(move().is_null())
             << "eddy scale counter " << n << " returned before its move ended: " << move().dump();
         EXPECT_TRUE(wait_until([&] { return counter_runs(n); }, 20s))
@@ -381,38 +393,42 @@ protected:
         std::string seen;  // the phases seen, in order: "holding exporting ..."
     };
 
-    // Polls counter's move until its phase is `phase`. Gives up when
-    // `scaling` exits first, or after `timeout`.
-    phase_wait wait_phase(const std::string& phase, child_process& scaling,
+    // Polls counter's move until its phase is `phase` for the `time`th time
+    // (1: in the first round of the move that shows it, 2: the second...).
+    // Gives up when `scaling` exits first, or after `timeout`.
+    phase_wait wait_phase(const std::string& phase, int time, child_process& scaling,
                           std::chrono::milliseconds timeout) {
         phase_wait result;
         std::string last;
+        int times = 0;
         result.reached = wait_until(
             [&] {
                 const auto now = move_phase();
                 if (!now.empty() && now != last) {
                     result.seen += now + " ";
                     last = now;
+                    times += now == phase ? 1 : 0;
                 }
-                return now == phase || !scaling.running();
+                return (now == phase && times == time) || !scaling.running();
             },
             timeout);
-        result.reached = result.reached && last == phase;
+        result.reached = result.reached && last == phase && times == time;
         return result;
     }
 
     // The opening of the kill tests: the short input with a pause between
-    // the phases of a move, `eddy scale counter 5` in the background once a
-    // quarter of the counts are in, returned in `scaling` when the move
-    // shows `phase`, with the input still running.
-    void scale_to_five_until(const std::string& phase, std::optional<child_process>& scaling) {
+    // the phases of a move, `eddy scale counter 5` (three rounds) in the
+    // background once a quarter of the counts are in, returned in `scaling`
+    // when the move shows `phase` in round `round`, with the input still running.
+    void scale_to_five_until(const std::string& phase, int round,
+                             std::optional<child_process>& scaling) {
         ASSERT_NO_FATAL_FAILURE(start(short_input_lines, 1500ms));
         ASSERT_NO_FATAL_FAILURE(wait_for_progress(25));
         scaling.emplace(scale_in_background(5));
-        const auto reached = wait_phase(phase, *scaling, 40s);
+        const auto reached = wait_phase(phase, round, *scaling, 40s);
         ASSERT_TRUE(reached.reached)
-            << "the move never showed phase \"" << phase << "\" (seen: " << reached.seen
-            << "; last: " << move().dump()
+            << "the move never showed phase \"" << phase << "\" in round " << round
+            << " (seen: " << reached.seen << "; last: " << move().dump()
             << "); eddy scale: " << exit_text(scaling->wait_exit(0ms)) << "\n"
             << scaling->stderr_text() << "\n--- coordinator.log (end)\n"
             << coordinator_log();
@@ -498,7 +514,7 @@ config: {output: counts}
 
 TEST_F(scale, old_owner_killed_during_a_move) {
     std::optional<child_process> scaling;
-    ASSERT_NO_FATAL_FAILURE(scale_to_five_until("exporting", scaling));
+    ASSERT_NO_FATAL_FAILURE(scale_to_five_until("exporting", 1, scaling));
 
     // Instance 0 owned half of the key groups and gives most of them away.
     const auto old_owner = instance("counter", 0);
@@ -523,7 +539,9 @@ TEST_F(scale, old_owner_killed_during_a_move) {
 
 TEST_F(scale, coordinator_killed_during_a_move) {
     std::optional<child_process> scaling;
-    ASSERT_NO_FATAL_FAILURE(scale_to_five_until("importing", scaling));
+    // In the second of three rounds: the next coordinator resumes in the
+    // middle of the sequence.
+    ASSERT_NO_FATAL_FAILURE(scale_to_five_until("importing", 2, scaling));
 
     const auto old_coordinator = status()["pid"].get<pid_t>();
     ASSERT_GT(old_coordinator, 0);
