@@ -197,6 +197,7 @@ int main(int argc, char** argv) {
             a.home = global.home;
             a.executor_path = *executor;
             a.handoff_dir = std::filesystem::path(backup_dir) / "handoff";
+            a.changelog_root = std::filesystem::path(backup_dir) / "state";
             a.session_timeout = std::chrono::milliseconds(agent_session_ms);
             agent_options.token_file = token_file;
             return eddy::control::run_agent(std::move(agent_options));

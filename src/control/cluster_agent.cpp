@@ -41,6 +41,7 @@ cluster_agent::cluster_agent(metadata_store& store, cluster_agent_options option
               .admin_host = _options.info.address,
               .token = _options.token,
               .handoff_dir = _options.handoff_dir,
+              .changelog_root = _options.changelog_root,
               .on_change = [this](const agent::process_status&) { wake(); }}),
       _placements(std::string(cluster::placements_path) + "/" + _options.info.name),
       _statuses(std::string(cluster::status_path) + "/" + _options.info.name) {}
@@ -54,9 +55,44 @@ cluster_agent::~cluster_agent() {
     if (_thread.joinable()) {
         _thread.join();
     }
+    if (_heartbeat.joinable()) {
+        _heartbeat.join();
+    }
+    if (_watchdog.joinable()) {
+        _watchdog.join();
+    }
+}
+
+void cluster_agent::heartbeat() {
+    const auto node = std::string(cluster::agents_path) + "/" + _options.info.name;
+    std::unique_lock lock(_mu);
+    while (!_stopping) {
+        lock.unlock();
+        // Timed from before the request: the server heard from us no earlier.
+        const auto asked = std::chrono::steady_clock::now();
+        const auto answer = _store.get(node);
+        const bool answered = answer || answer.error().kind != metadata_errc::unavailable;
+        lock.lock();
+        if (answered) {
+            _last_answer = std::max(_last_answer, asked);
+            if (_fenced && !_renewed) {
+                // The same session answers again: what it places here runs.
+                _fenced = false;
+                _dirty = true;
+                _changed.notify_all();
+            }
+        }
+        _changed.wait_for(lock, _options.session_timeout / 8, [this] { return _stopping; });
+    }
 }
 
 void cluster_agent::start() {
+    {
+        std::lock_guard lock(_mu);
+        _last_answer = std::chrono::steady_clock::now();
+    }
+    _heartbeat = std::thread([this] { heartbeat(); });
+    _watchdog = std::thread([this] { watchdog(); });
     _placement_watch = _store.watch(_placements, [this](std::string_view, watch_event) { wake(); });
     _thread = std::thread([this] { run(); });
 }
@@ -111,6 +147,12 @@ void cluster_agent::stop() {
     if (_thread.joinable()) {
         _thread.join();
     }
+    if (_heartbeat.joinable()) {
+        _heartbeat.join();
+    }
+    if (_watchdog.joinable()) {
+        _watchdog.join();
+    }
     for (const auto& [id, p] : _running) {
         _fleet.stop(instance_of(p), drain_grace);
     }
@@ -148,18 +190,44 @@ bool cluster_agent::register_agent() {
     return true;
 }
 
-void cluster_agent::fence() {
-    if (_running.empty()) {
-        return;
+void cluster_agent::fence(std::string_view why) {
+    // From the process list, not _running (the reconciling thread's, which
+    // may be blocked in a store call right now).
+    std::size_t killed = 0;
+    for (const auto& s : _fleet.processes()) {
+        if (s.state != agent::process_state::running &&
+            s.state != agent::process_state::backing_off) {
+            continue;
+        }
+        const auto id = static_cast<std::uint32_t>(std::stoul(s.id.substr(s.id.find('-') + 1)));
+        _fleet.stop(instance_record{id, 0, ""}, 0ms);
+        ++killed;
     }
-    eddy::log().warn(
-        "agent: the metadata store has been out of reach for the whole session timeout; its "
-        "instances are being placed elsewhere, so the {} executors here are killed",
-        _running.size());
-    for (const auto& [id, p] : _running) {
-        _fleet.stop(instance_of(p), 0ms);
+    if (killed > 0) {
+        eddy::log().warn("agent: {}; its {} executors here are killed", why, killed);
     }
-    _running.clear();
+}
+
+void cluster_agent::watchdog() {
+    std::unique_lock lock(_mu);
+    while (!_stopping) {
+        _changed.wait_for(lock, _options.session_timeout / 16);
+        // The server expires the session a session timeout after it last
+        // heard from us, and the coordinator then starts our instances
+        // elsewhere: they must be gone before, so half a timeout without an
+        // answer (however the client reports the connection) fences them.
+        if (_stopping || _fenced ||
+            std::chrono::steady_clock::now() - _last_answer <= _options.session_timeout / 2) {
+            continue;
+        }
+        _fenced = true;
+        _forget = true;
+        lock.unlock();
+        fence(
+            "ZooKeeper has not answered for half the session timeout; the instances are about to "
+            "be placed elsewhere");
+        lock.lock();
+    }
 }
 
 void cluster_agent::write_local_document() {
@@ -192,7 +260,20 @@ void cluster_agent::write_local_document() {
     _fleet.write_document(parsed.dump());
 }
 
+bool cluster_agent::fenced() {
+    std::lock_guard lock(_mu);
+    if (_forget) {
+        // The watchdog killed them: they run again only when placed again.
+        _forget = false;
+        _running.clear();
+    }
+    return _fenced;
+}
+
 void cluster_agent::reconcile() {
+    if (fenced()) {
+        return;
+    }
     auto placed = _store.get(_placements);
     std::vector<cluster::placed_instance> wanted;
     if (placed && !placed->data.empty()) {
@@ -211,6 +292,9 @@ void cluster_agent::reconcile() {
         if (!document_written) {
             write_local_document();
             document_written = true;
+        }
+        if (fenced()) {
+            return;  // fenced while this pass ran: start nothing
         }
         if (running == _running.end()) {
             eddy::log().info("agent: starting {}[{}] (instance {})", p.computation, p.index, p.id);
@@ -265,21 +349,12 @@ void cluster_agent::reconcile() {
 void cluster_agent::run() {
     std::unique_lock lock(_mu);
     while (!_stopping) {
-        _changed.wait_for(lock, resync_every);
+        _changed.wait_for(
+            lock, std::min<std::chrono::milliseconds>(resync_every, _options.session_timeout / 8));
         if (_stopping) {
             break;
         }
         if (_lost_at) {
-            // The client notices a lost connection a third to two thirds of
-            // the session timeout after the server last heard from it; half
-            // a timeout more and the server has (nearly) expired the session.
-            if (!_fenced &&
-                std::chrono::steady_clock::now() - *_lost_at > _options.session_timeout / 2) {
-                _fenced = true;
-                lock.unlock();
-                fence();
-                lock.lock();
-            }
             continue;  // nothing to do until the store answers again
         }
         if (_renewed) {
@@ -288,8 +363,9 @@ void cluster_agent::run() {
             // new session's placements say so.
             _renewed = false;
             _fenced = true;
+            _forget = true;
             lock.unlock();
-            fence();
+            fence("the ZooKeeper session expired");
             lock.lock();
         }
         if (!_registered) {

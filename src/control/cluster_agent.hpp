@@ -13,10 +13,10 @@
 //     agent.session_renewed();          // a new session: registers again
 //     agent.stop();                    // drains and stops every executor
 //
-// Self-fencing: an agent that has not reached the store for as long as its
-// session lasts must assume the session expired and that the coordinator has
-// placed its instances elsewhere, so it kills its executors; it starts them
-// again only if a new session's placements still name them.
+// Self-fencing: an agent whose store has not answered for half a session
+// timeout kills its executors, before the server can expire the session and
+// the coordinator place them elsewhere; after a new session it starts only
+// what that session's placements name.
 //
 // Threading: one reconciling thread does the work, woken by watches and
 // process changes; the public methods are safe from any thread.
@@ -43,6 +43,9 @@ struct cluster_agent_options {
     std::string executor_path;
     std::string token;                  // the executors' admin token (shared with coordinators)
     std::filesystem::path handoff_dir;  // shared storage for rescales
+    // Shared storage for the durable state's changelogs and backups: an
+    // instance placed here after its host was lost restores from it.
+    std::filesystem::path changelog_root;
     std::chrono::milliseconds session_timeout{6000};
 };
 
@@ -67,11 +70,16 @@ public:
 
 private:
     void run();
+    void heartbeat();
     void reconcile();
     [[nodiscard]] bool register_agent();
     void write_local_document();
     void publish(const std::string& process_id);
-    void fence();
+    // Kills every executor of this host (any thread).
+    void fence(std::string_view why);
+    void watchdog();
+    // Whether executors must not run now; forgets _running after a fence.
+    [[nodiscard]] bool fenced();
     void wake();
 
     metadata_store& _store;
@@ -87,15 +95,20 @@ private:
     bool _registered = false;  // GUARDED_BY(_mu)
     bool _fenced = false;      // GUARDED_BY(_mu): executors killed; wait for a session
     bool _renewed = false;     // GUARDED_BY(_mu): a new session began
+    bool _forget = false;      // GUARDED_BY(_mu): executors killed; _running is stale
     std::optional<std::chrono::steady_clock::time_point> _lost_at;  // GUARDED_BY(_mu)
-    std::map<std::string, std::string> _dirty_status;               // GUARDED_BY(_mu)
+    // When the store last answered a request sent then (the heartbeat's).
+    std::chrono::steady_clock::time_point _last_answer;  // GUARDED_BY(_mu)
+    std::map<std::string, std::string> _dirty_status;    // GUARDED_BY(_mu)
 
-    // Owned by the reconciling thread.
+    // Owned by the reconciling thread (cleared under _mu after a fence).
     std::map<std::uint32_t, cluster::placed_instance> _running;
     std::map<std::uint32_t, std::string> _published;  // id → last status written
 
     watch_handle _placement_watch;
     std::thread _thread;
+    std::thread _heartbeat;  // reads our node every eighth of a session timeout
+    std::thread _watchdog;   // fences when the store stops answering
 };
 
 }  // namespace eddy::control

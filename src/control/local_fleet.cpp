@@ -51,6 +51,7 @@ local_fleet::local_fleet(local_fleet_options options)
                                    : std::move(options.token)),
       _handoff_dir(options.handoff_dir.empty() ? _home / "handoff"
                                                : std::move(options.handoff_dir)),
+      _changelog_root(std::move(options.changelog_root)),
       _supervisor(agent::supervisor_options{},
                   [this, forward = std::move(options.on_change)](const agent::process_status& s) {
                       if (s.state == agent::process_state::finished) {
@@ -96,6 +97,11 @@ agent::process_spec local_fleet::spec_for(const computation_record& computation,
                  // update restarts the instance on the same state.
                  "--state-dir", (_home / "state" / std::to_string(instance.id)).string(),
                  "--handoff-dir", handoff_dir().string(), "--admin-host", _admin_host};
+    if (!_changelog_root.empty()) {
+        spec.args.insert(
+            spec.args.end(),
+            {"--changelog-dir", (_changelog_root / std::to_string(instance.id)).string()});
+    }
     for (const auto& [name, value] : computation.spec.environment) {
         spec.env.emplace(name, value);
     }

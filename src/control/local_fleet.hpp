@@ -29,6 +29,10 @@ struct local_fleet_options {
     std::string token;
     // Where rescales put handoff files; empty: <home>/handoff.
     std::filesystem::path handoff_dir;
+    // Cluster mode: the shared directory under which each instance's durable
+    // state is also logged (<root>/<instance id>), so that another host can
+    // restore it; empty: none (local mode).
+    std::filesystem::path changelog_root;
     agent::supervisor::change_callback on_change;  // every process transition (may be empty)
 };
 
@@ -79,6 +83,7 @@ private:
     std::string _admin_host;
     std::string _token;
     std::filesystem::path _handoff_dir;
+    std::filesystem::path _changelog_root;
     agent::supervisor _supervisor;
 };
 

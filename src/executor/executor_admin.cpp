@@ -161,9 +161,17 @@ executor_result<void> executor::replace_topology(std::string_view body) {
     } catch (const std::invalid_argument& e) {
         return fail(executor_errc::bad_topology, "topology: {}", e.what());
     }
-    // A hold that ends is released from here: the instance thread may be
-    // waiting in a send on it.
+    // A hold that ends is released from here, and channels follow instances
+    // that moved to another host: the instance thread may be waiting in a
+    // send on them.
     _transport->release_channels_except(held_instances(*parsed));
+    std::map<instance_id, transport::endpoint> addresses;
+    for (const auto& entry : parsed->computations) {
+        for (std::uint32_t n = 0; n < entry.instances; ++n) {
+            addresses.emplace(entry.ids[n], entry.endpoints[n]);
+        }
+    }
+    _transport->redirect_channels(addresses);
     std::unique_lock lock(_pending_mu);
     _pending = std::move(*parsed);
     const std::uint64_t ticket = ++_requested;

@@ -105,6 +105,16 @@ void network_transport::release_channels_except(const std::set<instance_id>& sti
     }
 }
 
+void network_transport::redirect_channels(
+    const std::map<instance_id, transport::endpoint>& addresses) {
+    std::lock_guard lock(_channels_mu);
+    for (auto& [id, channel] : _channels) {
+        if (auto to = addresses.find(id); to != addresses.end()) {
+            channel.link->redirect(to->second);
+        }
+    }
+}
+
 void network_transport::mark_drain_points() {
     std::lock_guard lock(_channels_mu);
     for (auto& [id, channel] : _channels) {

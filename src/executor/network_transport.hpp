@@ -96,6 +96,10 @@ public:
     // Releases every held channel not in `still_held`. Any thread: the
     // instance thread may be waiting in `send` on a full hold.
     void release_channels_except(const std::set<instance_id>& still_held);
+    // Points every channel to an instance of `addresses` whose address
+    // changed (the instance was placed on another host) at its new address.
+    // Any thread: the instance thread may be waiting in `send` on the old one.
+    void redirect_channels(const std::map<instance_id, transport::endpoint>& addresses);
     // Notes, for every channel, the highest sequence handed to it so far
     // (instance thread, at a routing change): what `drained` waits for.
     void mark_drain_points();

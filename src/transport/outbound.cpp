@@ -49,6 +49,29 @@ outbound_channel::outbound_channel(private_tag, io_loop& loop, endpoint peer,
 
 outbound_channel::~outbound_channel() = default;
 
+endpoint outbound_channel::peer() const {
+    std::lock_guard lock(_mu);
+    return _peer;
+}
+
+void outbound_channel::redirect(endpoint to) {
+    {
+        std::lock_guard lock(_mu);
+        if (_peer == to) {
+            return;
+        }
+        eddy::log().info("channel to {} now goes to {}", _peer.to_string(), to.to_string());
+        _peer = std::move(to);
+    }
+    asio::post(_loop.context(), [self = shared_from_this()] {
+        self->_io->backoff.cancel();
+        if (self->_io->socket) {
+            std::error_code ignored;
+            self->_io->socket->close(ignored);
+        }
+    });
+}
+
 void outbound_channel::start() {
     asio::co_spawn(_loop.context(), run(shared_from_this()), asio::detached);
 }
@@ -327,7 +350,8 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
                 co_return;
             }
         }
-        auto address = detail::to_generic(_peer);
+        const auto target = peer();
+        auto address = detail::to_generic(target);
         std::error_code connect_error;
         if (address) {
             _io->socket.emplace(_loop.context());
@@ -336,7 +360,7 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
         }
         if (!address || connect_error) {
             if (!warned) {
-                eddy::log().debug("channel to {}: cannot connect: {}", _peer.to_string(),
+                eddy::log().debug("channel to {}: cannot connect: {}", target.to_string(),
                                   address ? connect_error.message() : address.error().message);
                 warned = true;
             }
@@ -348,7 +372,7 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
         }
         warned = false;
         ++_io->generation;
-        detail::tune(*_io->socket, _peer);
+        detail::tune(*_io->socket, target);
         ++_counters.connects;
 
         wire::byte_buffer hello;
@@ -446,7 +470,12 @@ asio::awaitable<void> outbound_channel::connect_and_serve() {
 
 void outbound_channel::write_queued() {
     if (_io->write_in_progress) {
-        return;  // its completion calls again
+        // Its completion writes what is queued meanwhile, or (when the
+        // connection was lost under it) schedules a write: that kick must
+        // not find an earlier one still pending, or no write ever follows.
+        std::lock_guard lock(_mu);
+        _kick_pending = false;
+        return;
     }
     const bool usable = _io->socket && _io->socket->is_open();
     {

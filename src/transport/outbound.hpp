@@ -148,7 +148,12 @@ public:
         std::uint64_t acknowledged = 0;   // highest sequence acknowledged
     };
     [[nodiscard]] standing where() const;
-    [[nodiscard]] const endpoint& peer() const { return _peer; }
+    [[nodiscard]] endpoint peer() const;
+    // The receiver moved (its instance now runs on another host): from now
+    // on the channel connects to `to`. A connection to the old address is
+    // closed (what it had not acknowledged goes again in the modes that keep
+    // it) and a wait before reconnecting is cut short. Any thread.
+    void redirect(endpoint to);
     [[nodiscard]] const outbound_counters& counters() const { return _counters; }
 
     struct private_tag {};
@@ -185,7 +190,7 @@ private:
     void schedule_write();  // REQUIRES: _mu held
 
     io_loop& _loop;
-    const endpoint _peer;
+    endpoint _peer;  // GUARDED_BY(_mu)
     const channel_identity _identity;
     const outbound_options _options;
     outbound_counters _counters;

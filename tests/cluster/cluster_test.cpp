@@ -15,8 +15,8 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr std::uint64_t lines_per_instance = 20'000;
-constexpr std::uint64_t lines_per_second = 2'000;  // per instance: ~10 s of input
+constexpr std::uint64_t lines_per_instance = 40'000;
+constexpr std::uint64_t lines_per_second = 2'000;  // per instance: ~20 s of input
 constexpr std::uint64_t seed = 29;
 
 std::string wordcount_manifest(const std::filesystem::path& output) {
@@ -160,6 +160,57 @@ TEST_F(cluster, a_paused_leader_does_not_act_again_after_its_session_expired) {
     // Nothing it might have written survived: the topology is the new leader's.
     EXPECT_EQ(instances(standby).size(), 9U);
     expect_exact_counts(120s);
+}
+
+TEST_F(cluster, a_cut_off_host_s_instances_restart_elsewhere_with_their_state) {
+    start_all();
+    deploy_word_count();
+    // Data flows on every host first.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::error_code ec;
+            return std::filesystem::file_size(path("counts.txt"), ec) > 20000 && !ec;
+        },
+        60s))
+        << instances().dump(2);
+    std::vector<pid_t> stale;
+    std::set<std::uint32_t> moved;
+    for (const auto& i : instances()) {
+        if (i.value("host", "") == "host1" && i.value("state", "") == "running") {
+            stale.push_back(i.value("pid", -1));
+            moved.insert(i.value("id", 0U));
+        }
+    }
+    ASSERT_FALSE(moved.empty()) << instances().dump(2);
+    _hosts.cut(1);
+    // Past the session timeout: every instance of host1 runs on the others.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const auto list = instances();
+            return !list.empty() && std::all_of(list.begin(), list.end(), [&](const json& i) {
+                return !moved.contains(i.value("id", 0U)) ||
+                       (i.value("host", "") != "host1" &&
+                        (i.value("state", "") == "running" || i.value("state", "") == "finished"));
+            });
+        },
+        session_timeout * 6))
+        << instances().dump(2);
+    // The agent of the cut host killed its executors on its own.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return std::none_of(stale.begin(), stale.end(),
+                                [](pid_t p) { return ::kill(p, 0) == 0; });
+        },
+        session_timeout * 2));
+    // Their durable state came back from the changelog: the counts are exact.
+    expect_exact_counts(120s);
+    // The cut host returns: it registers again and runs nothing stale.
+    _hosts.heal(1);
+    ASSERT_TRUE(wait_agents(3, 30s));
+    EXPECT_EQ(hosts_of("splitter").count("host1"), 0U);
+    const auto final_size = std::filesystem::file_size(path("counts.txt"));
+    expect_exact_counts(10s);
+    EXPECT_EQ(std::filesystem::file_size(path("counts.txt")), final_size);
 }
 
 }  // namespace
