@@ -51,7 +51,9 @@ json to_json(const std::vector<placed_instance>& placements) {
                        {"index", p.index},
                        {"endpoint", p.endpoint},
                        {"environment", p.environment},
-                       {"restart", p.restart}});
+                       {"restart", p.restart},
+                       {"cpu", p.cpu},
+                       {"memory", p.memory}});
     }
     return json{{"instances", out}};
 }
@@ -67,6 +69,8 @@ std::vector<placed_instance> placements_from_json(const json& j) {
         p.environment =
             item.value("environment", std::map<std::string, std::string, std::less<>>{});
         p.restart = item.value("restart", std::uint64_t{0});
+        p.cpu = item.value("cpu", 0.0);
+        p.memory = item.value("memory", std::uint64_t{0});
         out.push_back(std::move(p));
     }
     return out;

@@ -58,6 +58,10 @@ struct placed_instance {
     // Bumped by the coordinator to make the agent restart the executor (an
     // update); the agent reports the one it runs.
     std::uint64_t restart = 0;
+    // What the manifest requests for it (0: nothing), counted against what
+    // the agent offers.
+    double cpu = 0;
+    std::uint64_t memory = 0;
 };
 
 // What an agent reports of one instance's process.

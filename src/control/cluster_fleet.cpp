@@ -148,12 +148,15 @@ std::string cluster_fleet::place(const computation_record& computation, std::uin
     // Count what each agent runs (placed or about to be).
     std::map<std::string, std::pair<int, int>> load;  // agent → (this computation, all)
     std::map<std::string, std::set<int>> ports;
+    std::map<std::string, std::pair<double, std::uint64_t>> used;  // agent → (cpu, memory)
     const auto count = [&](const placement& p) {
         auto& [mine, all] = load[p.agent];
         ++all;
         if (p.instance.computation == computation.spec.name) {
             ++mine;
         }
+        used[p.agent].first += p.instance.cpu;
+        used[p.agent].second += p.instance.memory;
         const auto colon = p.instance.endpoint.rfind(':');
         ports[p.agent].insert(std::stoi(p.instance.endpoint.substr(colon + 1)));
     };
@@ -163,11 +166,25 @@ std::string cluster_fleet::place(const computation_record& computation, std::uin
     for (const auto& [id, p] : _pending) {
         count(p);
     }
+    // Only agents with room for what the manifest requests (an agent that
+    // declares nothing has room for anything).
+    const auto& wants = computation.spec.resources;
+    const auto fits = [&](const cluster::agent_info& a) {
+        const auto& [cpu, memory] = used[a.name];
+        return (a.cpu <= 0 || cpu + wants.cpu <= a.cpu + 1e-9) &&
+               (a.memory == 0 || memory + wants.memory_bytes <= a.memory);
+    };
     const cluster::agent_info* best = nullptr;
     for (const auto& a : live) {
-        if (best == nullptr || load[a.name] < load[best->name]) {
+        if (fits(a) && (best == nullptr || load[a.name] < load[best->name])) {
             best = &a;
         }
+    }
+    if (best == nullptr) {
+        throw std::runtime_error(fmt::format(
+            "cluster: no agent has room for an instance of '{}' (it requests {} cores and {} "
+            "bytes of memory; {} agents are registered)",
+            computation.spec.name, wants.cpu, wants.memory_bytes, live.size()));
     }
     int port = best->first_data_port;
     while (ports[best->name].contains(port)) {
@@ -184,12 +201,20 @@ std::string cluster_fleet::place(const computation_record& computation, std::uin
             index = i.index;
         }
     }
-    placement p{best->name,
-                {instance_id, computation.spec.name, index,
-                 fmt::format("tcp://{}:{}", best->address, port), computation.spec.environment, 0}};
+    placement p{
+        best->name,
+        {instance_id, computation.spec.name, index, fmt::format("tcp://{}:{}", best->address, port),
+         computation.spec.environment, 0, wants.cpu, wants.memory_bytes}};
     const auto endpoint = p.instance.endpoint;
     _pending[instance_id] = std::move(p);
     return endpoint;
+}
+
+void cluster_fleet::discard_placements(const std::vector<std::uint32_t>& instance_ids) {
+    std::lock_guard lock(_mu);
+    for (const auto id : instance_ids) {
+        _pending.erase(id);
+    }
 }
 
 bool cluster_fleet::write_placements(const std::string& agent) {

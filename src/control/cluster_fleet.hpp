@@ -49,6 +49,7 @@ public:
     void write_document(const std::string& document) override;
     [[nodiscard]] std::string place(const computation_record& computation,
                                     std::uint32_t instance_id) override;
+    void discard_placements(const std::vector<std::uint32_t>& instance_ids) override;
     void ensure_running(const computation_record& computation, const instance_record& instance,
                         std::chrono::milliseconds timeout) override;
     void restart(const computation_record& computation, const instance_record& instance,

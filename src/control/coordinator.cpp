@@ -222,13 +222,19 @@ api_result coordinator::deploy(const deploy_request& request) {
         computation_record record{spec, {}, 1};
         next.add_instances(record, spec.instances, _fleet.run_dir());
         for (auto& i : record.instances) {
-            i.endpoint = _fleet.place(record, i.id);
+            try {
+                i.endpoint = _fleet.place(record, i.id);
+            } catch (const std::exception& e) {
+                _fleet.discard_placements(fresh);
+                return tl::unexpected(api_error{503, e.what()});
+            }
             fresh.push_back(i.id);
         }
         deployed.push_back(spec.name);
         next.computations.push_back(std::move(record));
     }
     if (auto ok = commit(next); !ok) {
+        _fleet.discard_placements(fresh);
         return tl::unexpected(ok.error());
     }
     // New instances first, so that nobody routes to an address nobody serves.
@@ -307,7 +313,12 @@ api_result coordinator::scale(const std::string& name, std::uint32_t instances) 
     if (instances > current) {
         next.add_instances(*record, instances - current, _fleet.run_dir());
         for (std::uint32_t n = current; n < instances; ++n) {
-            record->instances[n].endpoint = _fleet.place(*record, record->instances[n].id);
+            try {
+                record->instances[n].endpoint = _fleet.place(*record, record->instances[n].id);
+            } catch (const std::exception& e) {
+                _fleet.discard_placements(fresh);
+                return tl::unexpected(api_error{503, e.what()});
+            }
             fresh.push_back(record->instances[n].id);
         }
     } else {

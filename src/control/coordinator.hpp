@@ -115,8 +115,8 @@ private:
     // The bytes of state of each key group `record`'s instances give up from
     // `from` to `goal`, by group, as the old owners answer (0 where one does not).
     [[nodiscard]] std::vector<std::uint64_t> moving_state_sizes(const computation_record& record,
-                                                               const key_assignment& from,
-                                                               const key_assignment& goal);
+                                                                const key_assignment& from,
+                                                                const key_assignment& goal);
     [[nodiscard]] tl::expected<void, api_error> set_phase(const std::string& name,
                                                           move_phase phase);
     // Calls `step` until it succeeds, the coordinator stops or a deadline passes.

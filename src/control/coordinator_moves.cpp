@@ -315,12 +315,18 @@ api_result coordinator::start_move(const std::string& name, std::uint32_t instan
     if (instances > current) {
         next.add_instances(*record, instances - current, _fleet.run_dir());
         for (std::uint32_t n = current; n < instances; ++n) {
-            record->instances[n].endpoint = _fleet.place(*record, record->instances[n].id);
+            try {
+                record->instances[n].endpoint = _fleet.place(*record, record->instances[n].id);
+            } catch (const std::exception& e) {
+                _fleet.discard_placements(fresh);
+                return tl::unexpected(api_error{503, e.what()});
+            }
             fresh.push_back(record->instances[n].id);
         }
     }
     record->move = std::move(move);
     if (auto ok = commit(next); !ok) {
+        _fleet.discard_placements(fresh);
         return tl::unexpected(ok.error());
     }
     eddy::log().info(

@@ -59,6 +59,11 @@ public:
     // the instance is committed.
     [[nodiscard]] virtual std::string place(const computation_record& computation,
                                             std::uint32_t instance_id) = 0;
+    // Forgets what place() chose for instances that will not run after all
+    // (the change that placed them failed).
+    virtual void discard_placements(const std::vector<std::uint32_t>& instance_ids) {
+        (void)instance_ids;
+    }
     // Starts (or adopts) the executor of one instance unless it runs or has
     // finished; waits until it serves its admin interface.
     virtual void ensure_running(const computation_record& computation,

@@ -3,6 +3,7 @@
 
 #include "cluster_hosts.hpp"
 #include "support/wordcount_reference.hpp"
+#include "wordcount_manifest.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,46 +20,13 @@ constexpr std::uint64_t lines_per_instance = 40'000;
 constexpr std::uint64_t lines_per_second = 2'000;  // per instance: ~20 s of input
 constexpr std::uint64_t seed = 29;
 
-std::string wordcount_manifest(const std::filesystem::path& output) {
-    return R"(computations:
-  - name: sentences
-    builtin: generator
-    instances: 2
-    outputs: [lines]
-    delivery: exactly_once
-    config: {stream: lines, kind: sentences, count: )" +
-           std::to_string(lines_per_instance) + ", seed: " + std::to_string(seed) +
-           ", rate: " + std::to_string(lines_per_second) + R"(}
-  - name: splitter
-    library: libwordcount.so
-    class: splitter
-    instances: 3
-    delivery: exactly_once
-    inputs: [{stream: lines, grouping: shuffle}]
-    outputs: [words]
-  - name: counter
-    library: libwordcount.so
-    class: word_counter
-    instances: 3
-    delivery: exactly_once
-    inputs: [{stream: words, grouping: key}]
-    outputs: [counts]
-  - name: sink
-    builtin: file
-    delivery: exactly_once
-    inputs: [counts]
-    config: {stream: counts, path: ")" +
-           output.string() + R"(", format: "key value"}
-)";
-}
-
 class cluster : public cluster_hosts {
 protected:
     // Two coordinators, three agents; the leader known.
     void start_all() {
         start_coordinator(0);
         start_coordinator(1);
-        for (std::size_t h = 0; h < _hosts.size(); ++h) {
+        for (std::size_t h = 0; h < hosts().size(); ++h) {
             start_agent(h);
         }
         const auto leader = wait_leader(30s);
@@ -68,7 +36,11 @@ protected:
 
     void deploy_word_count(std::size_t via = 0) {
         std::filesystem::copy_file(EDDY_WORDCOUNT_LIBRARY, path("libwordcount.so"));
-        const auto manifest = write_file("wordcount.yaml", wordcount_manifest(path("counts.txt")));
+        const auto manifest = write_file(
+            "wordcount.yaml", wordcount_manifest({.lines_per_instance = lines_per_instance,
+                                                  .seed = seed,
+                                                  .lines_per_second = lines_per_second,
+                                                  .output = path("counts.txt")}));
         const auto deployed = eddy({"deploy", manifest.string()}, via);
         ASSERT_EQ(deployed.exit_code, 0) << deployed;
     }
@@ -122,6 +94,11 @@ TEST_F(cluster, a_standby_takes_over_when_the_leader_dies_and_data_keeps_flowing
     // The standby sends clients to the leader.
     const auto via_standby = eddy({"ls", "--json"}, standby);
     ASSERT_EQ(via_standby.exit_code, 0) << via_standby;
+    // ZooKeeper's own leader goes too: the ensemble elects another, and the
+    // coordinators and agents keep their sessions through it.
+    const auto zookeeper_leader = zookeeper().leader();
+    ASSERT_TRUE(zookeeper_leader.has_value());
+    zookeeper().kill(*zookeeper_leader);
     coordinator(*leader).signal(SIGKILL);
     (void)coordinator(*leader).wait_exit(10s);
     const auto next = wait_leader(30s);
@@ -182,7 +159,7 @@ TEST_F(cluster, a_cut_off_host_s_instances_restart_elsewhere_with_their_state) {
         }
     }
     ASSERT_FALSE(moved.empty()) << instances().dump(2);
-    _hosts.cut(1);
+    hosts().cut(1);
     // Past the session timeout: every instance of host1 runs on the others.
     ASSERT_TRUE(wait_until(
         [&] {
@@ -205,12 +182,35 @@ TEST_F(cluster, a_cut_off_host_s_instances_restart_elsewhere_with_their_state) {
     // Their durable state came back from the changelog: the counts are exact.
     expect_exact_counts(120s);
     // The cut host returns: it registers again and runs nothing stale.
-    _hosts.heal(1);
+    hosts().heal(1);
     ASSERT_TRUE(wait_agents(3, 30s));
     EXPECT_EQ(hosts_of("splitter").count("host1"), 0U);
     const auto final_size = std::filesystem::file_size(path("counts.txt"));
     expect_exact_counts(10s);
     EXPECT_EQ(std::filesystem::file_size(path("counts.txt")), final_size);
+}
+
+TEST_F(cluster, instances_go_where_the_requested_cores_fit_or_the_deploy_is_refused) {
+    start_all();
+    // Each agent offers 3 cores; an instance asking for 2 fits once per host.
+    const auto hungry = [&](int instances) {
+        return R"(computations:
+  - name: hungry
+    builtin: generator
+    instances: )" +
+               std::to_string(instances) + R"(
+    outputs: [ticks]
+    resources: {cpu: 2}
+    config: {stream: ticks, rate: 10}
+)";
+    };
+    const auto too_many = eddy({"deploy", write_file("four.yaml", hungry(4)).string()});
+    EXPECT_NE(too_many.exit_code, 0) << too_many;
+    EXPECT_NE(too_many.err.find("no agent has room"), std::string::npos) << too_many;
+    EXPECT_TRUE(instances().empty()) << "a refused deploy left something behind";
+    const auto fitting = eddy({"deploy", write_file("three.yaml", hungry(3)).string()});
+    ASSERT_EQ(fitting.exit_code, 0) << fitting;
+    EXPECT_EQ(hosts_of("hungry"), (std::set<std::string>{"host0", "host1", "host2"}));
 }
 
 }  // namespace
