@@ -10,6 +10,7 @@
 // Threading: the instance's thread only, during callbacks.
 
 #include "base/delivery_mode.hpp"
+#include "base/trace_context.hpp"
 #include "producer.hpp"
 #include "state/state_store.hpp"
 #include "timer_service.hpp"
@@ -47,6 +48,11 @@ public:
     // The key and event time that the next callback acts on.
     void bind(std::string_view key, time_micros time, std::uint32_t group_hint);
     void set_watermark(time_micros watermark) { _watermark = watermark; }
+    // The trace context of the input record that the records produced next
+    // descend from (nullptr: none, the records are not traced through it).
+    // The task sets it before each record's callback; a batched computation
+    // sets it for each record it produces.
+    void set_trace_parent(const trace_context* parent) { _trace_parent = parent; }
 
     void produce(std::string_view stream, std::string_view key, std::string_view value) override;
     void produce(std::string_view stream, std::string_view key, std::string_view value,
@@ -89,6 +95,7 @@ private:
     std::uint32_t _group = no_key_group;
     time_micros _watermark = min_time;
     std::uint64_t _produce_errors = 0;
+    const trace_context* _trace_parent = nullptr;
 };
 
 }  // namespace eddy::runtime

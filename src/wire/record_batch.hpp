@@ -29,6 +29,7 @@
 
 #include "base/assert.hpp"
 #include "base/strong_id.hpp"
+#include "base/trace_context.hpp"
 #include "wire/byte_buffer.hpp"
 #include "wire/errc.hpp"
 #include "wire/frame.hpp"
@@ -47,12 +48,7 @@
 namespace eddy::wire {
 
 // W3C trace context (traceparent) of the operation that produced a record.
-struct trace_context {
-    std::array<std::byte, 16> trace_id{};
-    std::array<std::byte, 8> span_id{};
-    std::uint8_t flags = 0;  // W3C trace-flags; bit 0 = sampled
-    friend bool operator==(const trace_context&, const trace_context&) = default;
-};
+using trace_context = eddy::trace_context;
 
 inline constexpr std::size_t trace_context_bytes = 25;
 
