@@ -29,7 +29,8 @@ json to_json(const agent_info& info) {
             {"address", info.address},
             {"data_ports", {info.first_data_port, info.last_data_port}},
             {"cpu", info.cpu},
-            {"memory", info.memory}};
+            {"memory", info.memory},
+            {"admin_port", info.admin_port}};
 }
 
 agent_info agent_from_json(const json& j) {
@@ -40,6 +41,7 @@ agent_info agent_from_json(const json& j) {
     info.last_data_port = j.at("data_ports").at(1).get<std::uint16_t>();
     info.cpu = j.value("cpu", 0.0);
     info.memory = j.value("memory", std::uint64_t{0});
+    info.admin_port = j.value("admin_port", std::uint16_t{0});
     return info;
 }
 

@@ -44,8 +44,9 @@ struct agent_info {
     std::string address;                // where its executors listen (data and admin)
     std::uint16_t first_data_port = 0;  // executors' data ports: [first, last]
     std::uint16_t last_data_port = 0;
-    double cpu = 0;            // cores it offers; 0: not declared
-    std::uint64_t memory = 0;  // bytes it offers; 0: not declared
+    double cpu = 0;                // cores it offers; 0: not declared
+    std::uint64_t memory = 0;      // bytes it offers; 0: not declared
+    std::uint16_t admin_port = 0;  // its admin interface (health, logs); 0: none
 };
 
 // One instance placed on an agent.

@@ -1,6 +1,7 @@
 #include "cluster_fleet.hpp"
 
 #include "base/log.hpp"
+#include "instance_logs.hpp"
 
 #include <fmt/format.h>
 
@@ -382,6 +383,33 @@ std::optional<agent::process_status> cluster_fleet::status(const instance_record
 std::filesystem::path cluster_fleet::log_path(std::string_view /*computation*/,
                                               std::uint32_t /*index*/) const {
     return {};  // on the agent's host
+}
+
+tl::expected<nlohmann::json, std::string> cluster_fleet::read_log(std::string_view computation,
+                                                                  const instance_record& instance,
+                                                                  std::uint64_t offset) const {
+    const auto agent = agent_of(instance.id);
+    if (!agent) {
+        return tl::unexpected(std::string("it is not placed on any agent"));
+    }
+    auto node = _store.get(agent_node(*agent));
+    if (!node) {
+        return tl::unexpected(fmt::format("its agent {} is not registered", *agent));
+    }
+    auto parsed = json::parse(node->data, nullptr, false);
+    if (parsed.is_discarded()) {
+        return tl::unexpected(fmt::format("the registration of agent {} is not JSON", *agent));
+    }
+    const auto info = cluster::agent_from_json(parsed);
+    if (info.admin_port == 0) {
+        return tl::unexpected(fmt::format("agent {} serves no admin port", *agent));
+    }
+    return fetch_agent_log({.host = info.address,
+                            .port = info.admin_port,
+                            .token = _token,
+                            .computation = std::string(computation),
+                            .index = instance.index,
+                            .offset = offset});
 }
 
 std::optional<admin_address> cluster_fleet::admin_of(const instance_record& instance) const {

@@ -60,6 +60,9 @@ public:
         const instance_record& instance) const override;
     [[nodiscard]] std::filesystem::path log_path(std::string_view computation,
                                                  std::uint32_t index) const override;
+    [[nodiscard]] tl::expected<nlohmann::json, std::string> read_log(
+        std::string_view computation, const instance_record& instance,
+        std::uint64_t offset) const override;
     [[nodiscard]] std::filesystem::path handoff_dir() const override { return _handoff_dir; }
     [[nodiscard]] std::filesystem::path run_dir() const override { return _home / "run"; }
     [[nodiscard]] std::filesystem::path finished_marker(

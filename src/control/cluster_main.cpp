@@ -6,10 +6,12 @@
 #include "base/log.hpp"
 #include "cluster_fleet.hpp"
 #include "coordinator.hpp"
+#include "instance_logs.hpp"
 #include "leader_election.hpp"
 #include "zookeeper_store.hpp"
 
 #include <httplib.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -75,6 +77,59 @@ private:
                       why);
     std::cerr.flush();
     std::_Exit(1);
+}
+
+bool bearer_matches(const httplib::Request& req, const std::string& token) {
+    constexpr std::string_view scheme = "Bearer ";
+    const auto header = req.get_header_value("Authorization");
+    if (!header.starts_with(scheme)) {
+        return false;
+    }
+    const std::string_view given = std::string_view(header).substr(scheme.size());
+    return !token.empty() && given.size() == token.size() &&
+           CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+// The agent's admin interface: GET /health (open: 200 while registered, else
+// 503) and GET /logs?computation=C&instance=I&offset=N (the cluster's token:
+// a chunk of the log of an executor this agent runs, for the coordinator's
+// `eddy logs`). The file is named from a checked computation name and an
+// index only.
+void serve_agent_admin(httplib::Server& server, const cluster_agent& agent,
+                       const std::filesystem::path& logs, const std::string& token) {
+    server.Get("/health", [&agent](const httplib::Request&, httplib::Response& res) {
+        const bool up = agent.registered();
+        res.status = up ? 200 : 503;
+        res.set_content(json{{"registered", up}}.dump() + "\n", "application/json");
+    });
+    server.Get("/logs", [logs, token](const httplib::Request& req, httplib::Response& res) {
+        const auto fail = [&res](int status, const std::string& message) {
+            res.status = status;
+            res.set_content(json{{"error", message}}.dump() + "\n", "application/json");
+        };
+        if (!bearer_matches(req, token)) {
+            res.set_header("WWW-Authenticate", "Bearer");
+            fail(401, "a valid bearer token is required");
+            return;
+        }
+        const auto computation = req.get_param_value("computation");
+        if (!valid_log_name(computation)) {
+            fail(400, "computation must be a computation's name");
+            return;
+        }
+        std::uint32_t index = 0;
+        std::uint64_t offset = 0;
+        try {
+            index = static_cast<std::uint32_t>(std::stoul(req.get_param_value("instance")));
+            const auto given = req.get_param_value("offset");
+            offset = given.empty() ? 0 : std::stoull(given);
+        } catch (const std::exception&) {
+            fail(400, "instance and offset must be non-negative integers");
+            return;
+        }
+        const auto file = logs / (computation + "-" + std::to_string(index) + ".log");
+        res.set_content(read_log_chunk(file, offset).dump() + "\n", "application/json");
+    });
 }
 
 }  // namespace
@@ -258,36 +313,37 @@ int run_agent(agent_main_options options) {
                       << store.error().message << "\n";
             return 1;
         }
+        // The admin port is bound before the agent registers, so that its
+        // registration can name it.
+        auto admin = std::make_unique<httplib::Server>();
+        if (options.admin_port > 0) {
+            if (!admin->bind_to_port(options.agent.info.address, options.admin_port)) {
+                std::cerr << "eddy: agent: cannot listen on " << options.agent.info.address << ":"
+                          << options.admin_port << "\n";
+                return 1;
+            }
+            options.agent.info.admin_port = static_cast<std::uint16_t>(options.admin_port);
+        } else {
+            const int port = admin->bind_to_any_port(options.agent.info.address);
+            if (port <= 0) {
+                std::cerr << "eddy: agent: cannot listen on " << options.agent.info.address << "\n";
+                return 1;
+            }
+            options.agent.info.admin_port = static_cast<std::uint16_t>(port);
+        }
         cluster_agent agent(**store, options.agent);
+        serve_agent_admin(*admin, agent, options.agent.home / "logs", options.agent.token);
         {
             std::lock_guard lock(running_mu);
             running = &agent;
         }
         agent.start();
-        std::unique_ptr<httplib::Server> health;
-        std::thread health_thread;
-        if (options.admin_port > 0) {
-            health = std::make_unique<httplib::Server>();
-            health->Get("/health", [&agent](const httplib::Request&, httplib::Response& res) {
-                const bool up = agent.registered();
-                res.status = up ? 200 : 503;
-                res.set_content(json{{"registered", up}}.dump() + "\n", "application/json");
-            });
-            if (!health->bind_to_port(options.agent.info.address, options.admin_port)) {
-                std::cerr << "eddy: agent: cannot listen on " << options.agent.info.address << ":"
-                          << options.admin_port << "\n";
-                agent.stop();
-                return 1;
-            }
-            health_thread = eddy::serve_in_thread(*health);
-        }
+        std::thread admin_thread = eddy::serve_in_thread(*admin);
         int received = 0;
         sigwait(&signals, &received);
         eddy::log().info("agent: stopping its executors (each drains)");
-        if (health) {
-            health->stop();
-            health_thread.join();
-        }
+        admin->stop();
+        admin_thread.join();
         agent.stop();
         {
             std::lock_guard lock(running_mu);

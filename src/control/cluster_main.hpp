@@ -42,8 +42,9 @@ struct agent_main_options {
     std::string zookeeper;
     std::string zookeeper_root = "/";
     std::filesystem::path token_file;
-    // Where the agent answers GET /health (200 while registered, else 503),
-    // on its address; 0: not served.
+    // Where the agent answers GET /health (200 while registered, else 503)
+    // and, with the cluster's token, GET /logs (its executors' logs, for the
+    // coordinator), on its address; 0: a free port (registered with the agent).
     int admin_port = 0;
     cluster_agent_options agent;
 };

@@ -5,14 +5,12 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <set>
 
 namespace eddy::control {
 
 namespace {
 using json = nlohmann::json;
-constexpr std::uint64_t max_log_chunk = 1u << 20;
 }  // namespace
 
 std::string coordinator::status_of(const computation_record& record) const {
@@ -235,6 +233,7 @@ json coordinator::status() const {
 
 api_result coordinator::logs(const std::string& name, std::uint32_t instance,
                              std::uint64_t offset) const {
+    instance_record which;
     {
         std::lock_guard lock(_state_mu);
         const auto* record = _state.find(name);
@@ -245,25 +244,16 @@ api_result coordinator::logs(const std::string& name, std::uint32_t instance,
             return tl::unexpected(
                 api_error{404, fmt::format("computation '{}' has no instance {}", name, instance)});
         }
+        which = record->instances[instance];
     }
-    // The path is built from a known computation name and an index, never
-    // taken from the request.
-    std::ifstream in(_fleet.log_path(name, instance), std::ios::binary);
-    std::string text;
-    if (in) {
-        in.seekg(0, std::ios::end);
-        const auto size = static_cast<std::uint64_t>(in.tellg());
-        if (offset < size) {
-            const auto length = std::min(size - offset, max_log_chunk);
-            text.resize(length);
-            in.seekg(static_cast<std::streamoff>(offset));
-            in.read(text.data(), static_cast<std::streamsize>(length));
-            offset += length;
-        } else {
-            offset = size;
-        }
+    // The file is named from a known computation name and an index, never
+    // from the request; in cluster mode the agent running it serves it.
+    auto chunk = _fleet.read_log(name, which, offset);
+    if (!chunk) {
+        return tl::unexpected(api_error{502, fmt::format("the log of {}[{}] cannot be read: {}",
+                                                         name, instance, chunk.error())});
     }
-    return json{{"text", text}, {"next_offset", offset}};
+    return std::move(*chunk);
 }
 
 void coordinator::refresh_counters() {

@@ -1,6 +1,7 @@
 #include "fleet.hpp"
 
 #include "base/log.hpp"
+#include "instance_logs.hpp"
 
 #include <httplib.h>
 
@@ -49,6 +50,11 @@ bool executor_fleet::wait_healthy(const instance_record& instance,
         pause = std::min(pause * 2, 100ms);
     }
     return false;
+}
+
+tl::expected<nlohmann::json, std::string> executor_fleet::read_log(
+    std::string_view computation, const instance_record& instance, std::uint64_t offset) const {
+    return read_log_chunk(log_path(computation, instance.index), offset);
 }
 
 bool executor_fleet::push(const instance_record& instance, const std::string& document) {

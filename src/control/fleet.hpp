@@ -80,6 +80,12 @@ public:
     // The instance's log file on this host; empty when it is elsewhere.
     [[nodiscard]] virtual std::filesystem::path log_path(std::string_view computation,
                                                          std::uint32_t index) const = 0;
+    // The instance's log from `offset` on (instance_logs.hpp's chunk,
+    // {"text", "next_offset"}): from the file on this host, or in cluster
+    // mode from the agent that runs it. An error says why it can't be read.
+    [[nodiscard]] virtual tl::expected<nlohmann::json, std::string> read_log(
+        std::string_view computation, const instance_record& instance,
+        std::uint64_t offset) const;
     // Where the executors of a rescale write and read handoff files, as this
     // host sees it.
     [[nodiscard]] virtual std::filesystem::path handoff_dir() const = 0;

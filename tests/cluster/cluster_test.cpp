@@ -82,6 +82,12 @@ TEST_F(cluster, word_count_exactly_once_spread_over_three_hosts) {
     for (const auto& i : instances()) {
         EXPECT_TRUE(i.value("endpoint", "").starts_with("tcp://10.")) << i.dump();
     }
+    // `eddy logs` reads each instance's log from the agent that runs it.
+    for (const std::string index : {"0", "1", "2"}) {
+        const auto logs = eddy({"logs", "splitter", "--instance", index});
+        EXPECT_EQ(logs.exit_code, 0) << logs;
+        EXPECT_NE(logs.out.find("splitter[" + index + "]"), std::string::npos) << logs;
+    }
     expect_exact_counts(120s);
 }
 
