@@ -1,6 +1,7 @@
 #include "cluster_agent.hpp"
 
 #include "base/files.hpp"
+#include "base/lease.hpp"
 #include "base/log.hpp"
 
 #include <fmt/format.h>
@@ -42,6 +43,8 @@ cluster_agent::cluster_agent(metadata_store& store, cluster_agent_options option
               .token = _options.token,
               .handoff_dir = _options.handoff_dir,
               .changelog_root = _options.changelog_root,
+              .lease_file = lease_file(),
+              .lease_timeout = lease_timeout(),
               .on_change = [this](const agent::process_status&) { wake(); }}),
       _placements(std::string(cluster::placements_path) + "/" + _options.info.name),
       _statuses(std::string(cluster::status_path) + "/" + _options.info.name) {}
@@ -50,6 +53,7 @@ cluster_agent::~cluster_agent() {
     {
         std::lock_guard lock(_mu);
         _stopping = true;
+        _heartbeat_stopping = true;
     }
     _changed.notify_all();
     if (_thread.joinable()) {
@@ -66,7 +70,7 @@ cluster_agent::~cluster_agent() {
 void cluster_agent::heartbeat() {
     const auto node = std::string(cluster::agents_path) + "/" + _options.info.name;
     std::unique_lock lock(_mu);
-    while (!_stopping) {
+    while (!_heartbeat_stopping) {
         lock.unlock();
         // Timed from before the request: the server heard from us no earlier.
         const auto asked = std::chrono::steady_clock::now();
@@ -75,6 +79,9 @@ void cluster_agent::heartbeat() {
         lock.lock();
         if (answered) {
             _last_answer = std::max(_last_answer, asked);
+            if (!_fenced) {
+                renew();
+            }
             if (_fenced && !_renewed) {
                 // The same session answers again: what it places here runs.
                 _fenced = false;
@@ -82,7 +89,18 @@ void cluster_agent::heartbeat() {
                 _changed.notify_all();
             }
         }
-        _changed.wait_for(lock, _options.session_timeout / 8, [this] { return _stopping; });
+        _changed.wait_for(lock, _options.session_timeout / 8,
+                          [this] { return _heartbeat_stopping; });
+    }
+}
+
+void cluster_agent::renew() {
+    try {
+        renew_lease(lease_file());
+    } catch (const std::exception& e) {
+        // Its executors end themselves when the lease lapses: the same as
+        // a lost ZooKeeper, which is the safe side.
+        eddy::log().error("agent: cannot renew its executors' lease: {}", e.what());
     }
 }
 
@@ -90,6 +108,8 @@ void cluster_agent::start() {
     {
         std::lock_guard lock(_mu);
         _last_answer = std::chrono::steady_clock::now();
+        std::filesystem::create_directories(lease_file().parent_path());
+        renew();
     }
     _heartbeat = std::thread([this] { heartbeat(); });
     _watchdog = std::thread([this] { watchdog(); });
@@ -147,16 +167,23 @@ void cluster_agent::stop() {
     if (_thread.joinable()) {
         _thread.join();
     }
-    if (_heartbeat.joinable()) {
-        _heartbeat.join();
-    }
     if (_watchdog.joinable()) {
         _watchdog.join();
     }
+    // The heartbeat goes on renewing the lease (while ZooKeeper answers)
+    // until the executors have drained, so that none is fenced mid-drain.
     for (const auto& [id, p] : _running) {
         _fleet.stop(instance_of(p), drain_grace);
     }
     _running.clear();
+    {
+        std::lock_guard lock(_mu);
+        _heartbeat_stopping = true;
+    }
+    _changed.notify_all();
+    if (_heartbeat.joinable()) {
+        _heartbeat.join();
+    }
     (void)_store.remove(std::string(cluster::agents_path) + "/" + _options.info.name, any_version);
 }
 

@@ -78,6 +78,17 @@ private:
     // Kills every executor of this host (any thread).
     void fence(std::string_view why);
     void watchdog();
+    // The lease its executors run under (base/lease.hpp): renewed on each
+    // answer of ZooKeeper while not fenced; the executors end themselves
+    // when it is older than half the session timeout, as the watchdog
+    // would kill them, even when this agent is paused.
+    [[nodiscard]] std::filesystem::path lease_file() const {
+        return _options.home / "run" / "agent.lease";
+    }
+    [[nodiscard]] std::chrono::milliseconds lease_timeout() const {
+        return _options.session_timeout / 2;
+    }
+    void renew();  // any thread
     // Whether executors must not run now; forgets _running after a fence.
     [[nodiscard]] bool fenced();
     void wake();
@@ -90,12 +101,13 @@ private:
 
     mutable std::mutex _mu;
     std::condition_variable _changed;
-    bool _dirty = true;        // GUARDED_BY(_mu): reconcile again
-    bool _stopping = false;    // GUARDED_BY(_mu)
-    bool _registered = false;  // GUARDED_BY(_mu)
-    bool _fenced = false;      // GUARDED_BY(_mu): executors killed; wait for a session
-    bool _renewed = false;     // GUARDED_BY(_mu): a new session began
-    bool _forget = false;      // GUARDED_BY(_mu): executors killed; _running is stale
+    bool _dirty = true;                // GUARDED_BY(_mu): reconcile again
+    bool _stopping = false;            // GUARDED_BY(_mu)
+    bool _heartbeat_stopping = false;  // GUARDED_BY(_mu): after the executors drained
+    bool _registered = false;          // GUARDED_BY(_mu)
+    bool _fenced = false;              // GUARDED_BY(_mu): executors killed; wait for a session
+    bool _renewed = false;             // GUARDED_BY(_mu): a new session began
+    bool _forget = false;              // GUARDED_BY(_mu): executors killed; _running is stale
     std::optional<std::chrono::steady_clock::time_point> _lost_at;  // GUARDED_BY(_mu)
     // When the store last answered a request sent then (the heartbeat's).
     std::chrono::steady_clock::time_point _last_answer;  // GUARDED_BY(_mu)

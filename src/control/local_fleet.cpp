@@ -52,6 +52,8 @@ local_fleet::local_fleet(local_fleet_options options)
       _handoff_dir(options.handoff_dir.empty() ? _home / "handoff"
                                                : std::move(options.handoff_dir)),
       _changelog_root(std::move(options.changelog_root)),
+      _lease_file(std::move(options.lease_file)),
+      _lease_timeout(options.lease_timeout),
       _supervisor(agent::supervisor_options{},
                   [this, forward = std::move(options.on_change)](const agent::process_status& s) {
                       if (s.state == agent::process_state::finished) {
@@ -97,6 +99,10 @@ agent::process_spec local_fleet::spec_for(const computation_record& computation,
                  // update restarts the instance on the same state.
                  "--state-dir", (_home / "state" / std::to_string(instance.id)).string(),
                  "--handoff-dir", handoff_dir().string(), "--admin-host", _admin_host};
+    if (!_lease_file.empty()) {
+        spec.args.insert(spec.args.end(), {"--lease-file", _lease_file.string(), "--lease-ms",
+                                           std::to_string(_lease_timeout.count())});
+    }
     if (!_changelog_root.empty()) {
         spec.args.insert(
             spec.args.end(),

@@ -33,6 +33,10 @@ struct local_fleet_options {
     // state is also logged (<root>/<instance id>), so that another host can
     // restore it; empty: none (local mode).
     std::filesystem::path changelog_root;
+    // Cluster mode: the agent's lease (base/lease.hpp) and how old it may
+    // get before an executor ends itself; empty: no lease (local mode).
+    std::filesystem::path lease_file;
+    std::chrono::milliseconds lease_timeout{0};
     agent::supervisor::change_callback on_change;  // every process transition (may be empty)
 };
 
@@ -84,6 +88,8 @@ private:
     std::string _token;
     std::filesystem::path _handoff_dir;
     std::filesystem::path _changelog_root;
+    std::filesystem::path _lease_file;
+    std::chrono::milliseconds _lease_timeout;
     agent::supervisor _supervisor;
 };
 

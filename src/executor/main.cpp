@@ -3,6 +3,7 @@
 
 #include "base/log.hpp"
 #include "executor.hpp"
+#include "lease_watchdog.hpp"
 
 #include <CLI/CLI.hpp>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -57,6 +59,13 @@ int main(int argc, char** argv) {
     app.add_option("--credit-window", options.credit_window_bytes,
                    "credit per upstream channel, bytes")
         ->check(CLI::Range(1 << 12, 1 << 30));
+    std::string lease_file;
+    app.add_option("--lease-file", lease_file,
+                   "cluster mode: the agent's lease (base/lease.hpp); the executor runs only "
+                   "while the agent renews it within --lease-ms");
+    std::int64_t lease_ms = 3000;
+    app.add_option("--lease-ms", lease_ms, "how old the lease may be before the executor ends")
+        ->check(CLI::Range(100, 600'000));
     CLI11_PARSE(app, argc, argv);
 
     // SIGTERM and SIGINT are taken by a thread of their own, so the rest of
@@ -73,6 +82,16 @@ int main(int argc, char** argv) {
             options.admin_token = read_token(token_file);
         } else if (const char* token = std::getenv("EDDY_ADMIN_TOKEN")) {
             options.admin_token = token;
+        }
+        // In cluster mode nothing runs without a live lease from the agent.
+        std::optional<eddy::executor::lease_watchdog> lease;
+        if (!lease_file.empty()) {
+            const std::chrono::milliseconds timeout(lease_ms);
+            if (const auto why = eddy::executor::lease_watchdog::check(lease_file, timeout)) {
+                std::cerr << "eddy-executor: fenced: " << *why << "\n";
+                return eddy::executor::fenced_exit_code;
+            }
+            lease.emplace(lease_file, timeout);
         }
         eddy::executor::executor executor(options);
         executor.start();

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <functional>
 #include <set>
 
 namespace eddy::testing {
@@ -17,6 +18,17 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr std::uint64_t lines_per_instance = 40'000;
+
+// True while `pid` exists and has not ended (a zombie has ended).
+bool process_runs(pid_t pid) {
+    if (::kill(pid, 0) != 0) {
+        return false;
+    }
+    const auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    // "pid (comm) state ...": the state follows the last ')'.
+    const auto close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
 constexpr std::uint64_t lines_per_second = 2'000;  // per instance: ~20 s of input
 constexpr std::uint64_t seed = 29;
 
@@ -68,6 +80,61 @@ protected:
             }
         }
         return out;
+    }
+
+    // Host 1 is lost (`lose`): its executors must end before its session
+    // expires (`why` says who ends them), its instances restart on the
+    // other hosts with their durable state, and the counts are exact; then
+    // it comes back (`restore`), registers again and runs nothing stale.
+    void expect_lost_host_s_instances_to_move(const std::function<void()>& lose,
+                                              const std::function<void()>& restore,
+                                              const std::string& why) {
+        deploy_word_count();
+        // Data flows on every host first.
+        ASSERT_TRUE(wait_until(
+            [&] {
+                std::error_code ec;
+                return std::filesystem::file_size(path("counts.txt"), ec) > 20000 && !ec;
+            },
+            60s))
+            << instances().dump(2);
+        std::vector<pid_t> stale;
+        std::set<std::uint32_t> moved;
+        for (const auto& i : instances()) {
+            if (i.value("host", "") == "host1" && i.value("state", "") == "running") {
+                stale.push_back(i.value("pid", -1));
+                moved.insert(i.value("id", 0U));
+            }
+        }
+        ASSERT_FALSE(moved.empty()) << instances().dump(2);
+        lose();
+        // Its executors end within the session timeout (a paused agent does
+        // not reap them: a zombie has ended too).
+        EXPECT_TRUE(
+            wait_until([&] { return std::none_of(stale.begin(), stale.end(), process_runs); },
+                       session_timeout * 2))
+            << why;
+        // Past the session timeout: every instance of host1 runs on the others.
+        ASSERT_TRUE(wait_until(
+            [&] {
+                const auto list = instances();
+                return !list.empty() && std::all_of(list.begin(), list.end(), [&](const json& i) {
+                    return !moved.contains(i.value("id", 0U)) ||
+                           (i.value("host", "") != "host1" && (i.value("state", "") == "running" ||
+                                                               i.value("state", "") == "finished"));
+                });
+            },
+            session_timeout * 6))
+            << instances().dump(2);
+        // Their durable state came back from the changelog: the counts are exact.
+        expect_exact_counts(120s);
+        // The host returns: it registers again and runs nothing stale.
+        restore();
+        ASSERT_TRUE(wait_agents(3, 30s));
+        EXPECT_EQ(hosts_of("splitter").count("host1"), 0U);
+        const auto final_size = std::filesystem::file_size(path("counts.txt"));
+        expect_exact_counts(10s);
+        EXPECT_EQ(std::filesystem::file_size(path("counts.txt")), final_size);
     }
 };
 
@@ -147,53 +214,16 @@ TEST_F(cluster, a_paused_leader_does_not_act_again_after_its_session_expired) {
 
 TEST_F(cluster, a_cut_off_host_s_instances_restart_elsewhere_with_their_state) {
     start_all();
-    deploy_word_count();
-    // Data flows on every host first.
-    ASSERT_TRUE(wait_until(
-        [&] {
-            std::error_code ec;
-            return std::filesystem::file_size(path("counts.txt"), ec) > 20000 && !ec;
-        },
-        60s))
-        << instances().dump(2);
-    std::vector<pid_t> stale;
-    std::set<std::uint32_t> moved;
-    for (const auto& i : instances()) {
-        if (i.value("host", "") == "host1" && i.value("state", "") == "running") {
-            stale.push_back(i.value("pid", -1));
-            moved.insert(i.value("id", 0U));
-        }
-    }
-    ASSERT_FALSE(moved.empty()) << instances().dump(2);
-    hosts().cut(1);
-    // Past the session timeout: every instance of host1 runs on the others.
-    ASSERT_TRUE(wait_until(
-        [&] {
-            const auto list = instances();
-            return !list.empty() && std::all_of(list.begin(), list.end(), [&](const json& i) {
-                return !moved.contains(i.value("id", 0U)) ||
-                       (i.value("host", "") != "host1" &&
-                        (i.value("state", "") == "running" || i.value("state", "") == "finished"));
-            });
-        },
-        session_timeout * 6))
-        << instances().dump(2);
-    // The agent of the cut host killed its executors on its own.
-    EXPECT_TRUE(wait_until(
-        [&] {
-            return std::none_of(stale.begin(), stale.end(),
-                                [](pid_t p) { return ::kill(p, 0) == 0; });
-        },
-        session_timeout * 2));
-    // Their durable state came back from the changelog: the counts are exact.
-    expect_exact_counts(120s);
-    // The cut host returns: it registers again and runs nothing stale.
-    hosts().heal(1);
-    ASSERT_TRUE(wait_agents(3, 30s));
-    EXPECT_EQ(hosts_of("splitter").count("host1"), 0U);
-    const auto final_size = std::filesystem::file_size(path("counts.txt"));
-    expect_exact_counts(10s);
-    EXPECT_EQ(std::filesystem::file_size(path("counts.txt")), final_size);
+    expect_lost_host_s_instances_to_move([&] { hosts().cut(1); }, [&] { hosts().heal(1); },
+                                         "the agent of the cut host kills its executors");
+}
+
+TEST_F(cluster, a_paused_agent_s_executors_end_themselves_and_run_elsewhere) {
+    start_all();
+    // A paused agent kills nothing: its executors end when its lease lapses.
+    expect_lost_host_s_instances_to_move([&] { agent(1).signal(SIGSTOP); },
+                                         [&] { agent(1).signal(SIGCONT); },
+                                         "the executors of a paused agent end themselves");
 }
 
 TEST_F(cluster, instances_go_where_the_requested_cores_fit_or_the_deploy_is_refused) {
