@@ -24,8 +24,13 @@ const (
 	typeError       byte = 0x47
 )
 
-// protocolVersion is the version sent in sdk_hello.
-const protocolVersion = 1
+// protocolVersion is the version sent in sdk_hello: 2 carries trace
+// contexts in a trailing section of process and transaction.
+const protocolVersion = 2
+
+// traceContextBytes is the size of a trace context on the wire
+// (docs/protocol.md 6.3): trace id 16, span id 8, flags 1.
+const traceContextBytes = 25
 
 // maxFrameLength bounds a frame's length field in both directions: the
 // executor accepts transactions up to 64 MiB, and its requests (at most

@@ -22,17 +22,22 @@ func unhex(t *testing.T, text string) []byte {
 
 // The frames of docs/protocol.md 11.5, byte for byte.
 const workedProcess = `
-2e 00 00 00  42
+49 00 00 00  42
 01 00 00 00 00 00 00 00  ff ff ff ff ff ff ff ff  01
 05 77 6f 72 64 73  02 61 62  01 31  05 00 00 00 00 00 00 00
-01  05 63 6f 75 6e 74  01 32`
+01  05 63 6f 75 6e 74  01 32
+01  00  ` + workedTrace
 
 const workedTransaction = `
-2e 00 00 00  44
+49 00 00 00  44
 01 00 00 00 00 00 00 00
 01  06 63 6f 75 6e 74 73  02 61 62  01 33  05 00 00 00 00 00 00 00
 01  02 61 62  05 63 6f 75 6e 74  00  01 33
-00  00  00`
+00  00  00
+01  00  ` + workedTrace
+
+// The worked example's trace context: the W3C example traceparent.
+const workedTrace = `4b f9 2f 35 77 b3 4d a6 a3 ce 92 9d 0e 0e 47 36  00 f0 67 aa 0b a9 02 b7  01`
 
 func TestVarintEncodings(t *testing.T) {
 	cases := []struct {
@@ -78,8 +83,8 @@ func TestVarintRejects(t *testing.T) {
 
 func TestDecodeWorkedProcess(t *testing.T) {
 	frame := unhex(t, workedProcess)
-	if len(frame) != 4+46 {
-		t.Fatalf("the worked process frame has %d bytes, want 50", len(frame))
+	if len(frame) != 4+73 {
+		t.Fatalf("the worked process frame has %d bytes, want 77", len(frame))
 	}
 	var req request
 	var names interner
@@ -96,5 +101,32 @@ func TestDecodeWorkedProcess(t *testing.T) {
 	entries := req.state[r.state.from:r.state.to]
 	if len(entries) != 1 || entries[0].name != "count" || string(entries[0].value) != "2" {
 		t.Errorf("state %+v, want count=2", entries)
+	}
+	if want := unhex(t, workedTrace); !bytes.Equal(r.trace, want) {
+		t.Errorf("trace % x, want % x", r.trace, want)
+	}
+}
+
+func TestDecodeProcessRejectsABadTraceSection(t *testing.T) {
+	records := unhex(t, workedProcess)[5 : 4+73-27]
+	trace := unhex(t, workedTrace)
+	cases := []struct {
+		name string
+		tail []byte
+		want string
+	}{
+		{"missing", nil, "traced count: truncated"},
+		{"index past the records", append([]byte{1, 1}, trace...), "traced index 1 is not after the previous one and below the 1 records"},
+		{"context cut short", append([]byte{1, 0}, trace[:10]...), "1 traced records cannot fit"},
+		{"trailing byte", []byte{0, 0}, "1 trailing bytes"},
+	}
+	for _, c := range cases {
+		var req request
+		var names interner
+		payload := append(append([]byte{}, records...), c.tail...)
+		err := decodeProcess(payload, &req, &names)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error naming %q", c.name, err, c.want)
+		}
 	}
 }

@@ -24,6 +24,9 @@ type requestContext struct {
 	hasKey bool // false in Init: state calls are errors there
 	key    []byte
 	time   int64
+	// The record's trace context, nil when untraced (and for timers and
+	// init): every record produced meanwhile carries it unchanged.
+	trace []byte
 
 	// views holds the state of every key a callback of this request touched.
 	// A key's view is seeded, on its first state call, from the entries sent
@@ -36,12 +39,15 @@ type requestContext struct {
 	// Encoded effects and their counts.
 	produced, writes, timers, logs, failures      []byte
 	nProduced, nWrites, nTimers, nLogs, nFailures uint64
+	// The trace section: (produced index, context) pairs.
+	traced  []byte
+	nTraced uint64
 }
 
 // begin resets the context for a request; req is nil for init.
 func (c *requestContext) begin(req *request, watermark int64) {
 	c.req, c.watermark = req, watermark
-	c.hasKey, c.key, c.time = false, nil, 0
+	c.hasKey, c.key, c.time, c.trace = false, nil, 0, nil
 	for k, view := range c.views {
 		for name := range view {
 			delete(view, name)
@@ -55,6 +61,7 @@ func (c *requestContext) begin(req *request, watermark int64) {
 	c.seedsMade = false
 	c.produced, c.writes, c.timers, c.logs, c.failures = c.produced[:0], c.writes[:0], c.timers[:0], c.logs[:0], c.failures[:0]
 	c.nProduced, c.nWrites, c.nTimers, c.nLogs, c.nFailures = 0, 0, 0, 0, 0
+	c.traced, c.nTraced = c.traced[:0], 0
 }
 
 // at makes key and time the current ones for the next callback.
@@ -80,6 +87,7 @@ func (c *requestContext) appendTransaction(out []byte, batch uint64) []byte {
 	out = append(appendVarint(out, c.nTimers), c.timers...)
 	out = append(appendVarint(out, c.nLogs), c.logs...)
 	out = append(appendVarint(out, c.nFailures), c.failures...)
+	out = append(appendVarint(out, c.nTraced), c.traced...)
 	return endFrame(out, start)
 }
 
@@ -92,6 +100,10 @@ func (c *requestContext) ProduceAt(stream string, key, value []byte, time int64)
 	b = appendBytes(b, key)
 	b = appendBytes(b, value)
 	c.produced = appendI64(b, time)
+	if c.trace != nil {
+		c.traced = append(appendVarint(c.traced, c.nProduced), c.trace...)
+		c.nTraced++
+	}
 	c.nProduced++
 }
 

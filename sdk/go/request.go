@@ -44,6 +44,7 @@ type stateRange struct{ from, to int32 }
 type recordItem struct {
 	record Record
 	state  stateRange
+	trace  []byte // the record's 25-byte trace context, nil when untraced
 }
 
 type timerItem struct {
@@ -91,8 +92,36 @@ func decodeProcess(payload []byte, req *request, names *interner) error {
 		}
 		req.records = append(req.records, item)
 	}
+	if d.err == nil {
+		if err := decodeTraces(&d, req.records); err != nil {
+			return err
+		}
+	}
 	if err := d.finish(); err != nil {
 		return protocolErrorf("process: %v", err)
+	}
+	return nil
+}
+
+// decodeTraces reads the trace section closing a process payload: a count,
+// then (index, context) pairs with indices increasing and below the number
+// of records. The contexts point into the payload.
+func decodeTraces(d *decoder, records []recordItem) error {
+	n := d.varint("traced count")
+	if d.err == nil && n > uint64(len(d.buf)-d.pos)/(1+traceContextBytes) {
+		return protocolErrorf("process: %d traced records cannot fit in the %d bytes left", n, len(d.buf)-d.pos)
+	}
+	next := uint64(0)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		index := d.varint("traced index")
+		if d.err == nil && (index < next || index >= uint64(len(records))) {
+			return protocolErrorf("process: traced index %d is not after the previous one and below the %d records", index, len(records))
+		}
+		trace := d.fixed("trace context", traceContextBytes)
+		if d.err == nil {
+			records[index].trace = trace[:traceContextBytes:traceContextBytes]
+		}
+		next = index + 1
 	}
 	return nil
 }

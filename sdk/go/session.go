@@ -137,8 +137,10 @@ func (s *session) handleBatch(frameType byte, payload []byte) error {
 	}
 	s.ctx.begin(&s.req, s.req.watermark)
 	for i := range s.req.records {
+		s.ctx.trace = s.req.records[i].trace
 		s.processRecord(uint32(i), s.req.records[i].record)
 	}
+	s.ctx.trace = nil
 	for i := range s.req.timers {
 		s.processTimer(uint32(i), s.req.timers[i].timer)
 	}

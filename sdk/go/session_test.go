@@ -119,7 +119,7 @@ func checkEqual(t *testing.T, what string, got, want any) {
 func TestConversation(t *testing.T) {
 	c := startChild(t)
 
-	checkEqual(t, "hello", c.ReadHello(), eddytest.Hello{Version: 1, SDK: "go/1.0.0",
+	checkEqual(t, "hello", c.ReadHello(), eddytest.Hello{Version: 2, SDK: "go/1.0.0",
 		Metadata: `{"name":"tester","inputs":[{"stream":"in","grouping":"key"},{"stream":"ctl","grouping":"broadcast"}],"outputs":["out"]}`})
 
 	tx := c.Init(eddytest.Init{Index: 1, Count: 3, MaxRetries: 2, Config: `{"greeting":"hello","start_timer":"1"}`})
@@ -193,6 +193,32 @@ func TestConversation(t *testing.T) {
 	if code := c.exitCode(); code != 0 {
 		t.Errorf("exit status %d after shutdown, want 0; stderr: %s", code, c.stderr.String())
 	}
+}
+
+// A traced record's outputs carry its context unchanged, through retries;
+// untraced records' and timers' outputs carry none.
+func TestTraceContextsFollowTheirInput(t *testing.T) {
+	c := startChild(t)
+	c.handshake(2, `{}`)
+	first := string(bytes.Repeat([]byte{0x4b}, eddytest.TraceContextBytes))
+	second := string(bytes.Repeat([]byte{0x01}, eddytest.TraceContextBytes))
+	traced := func(r eddytest.Record, trace string) eddytest.Record { r.Trace = trace; return r }
+	tx := c.Process(1, 0,
+		traced(record("in", "a", "count", 1), first),
+		record("in", "b", "count", 2),
+		traced(record("in", "c", "fail2", 3), second),
+		traced(record("in", "a", "timer", 20), first),
+	)
+	withTrace := func(o eddytest.Output, trace string) eddytest.Output { o.Trace = trace; return o }
+	checkEqual(t, "traced outputs", tx.Produced, []eddytest.Output{
+		withTrace(output("out", "a", "1", 1), first), output("out", "b", "1", 2),
+		withTrace(output("out", "c", "ok", 3), second),
+	})
+	tx = c.FireTimers(2, 100, timer("a", "t", 30, eddy.EventTime))
+	checkEqual(t, "timer outputs", tx.Produced, []eddytest.Output{output("out", "a", "fired t domain=0 n=", 30)})
+	tx = c.Process(3, 100, record("in", "d", "count", 4))
+	checkEqual(t, "next request", tx.Produced, []eddytest.Output{output("out", "d", "1", 4)})
+	c.Shutdown()
 }
 
 func TestStateInInitFailsInit(t *testing.T) {

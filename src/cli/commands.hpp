@@ -31,6 +31,7 @@ struct up_options {
     int port = 0;  // 0: any free port
     up_mode mode = up_mode::foreground;
     std::chrono::seconds ready_timeout{20};  // --detach: wait for the API this long
+    std::string trace_export;                // --trace-export (else $EDDY_TRACE_EXPORT)
 };
 int run_up(const global_options& global, const up_options& options);
 
@@ -59,5 +60,28 @@ int run_logs(const global_options& global, const std::string& name, int instance
              follow_mode follow);
 
 int run_status(const global_options& global);
+
+// `eddy trace ls [--limit N]`: the newest traces; `eddy trace ID`: one
+// trace's path through the topology (commands_trace.cpp).
+int run_trace_ls(const global_options& global, int limit);
+int run_trace_show(const global_options& global, const std::string& trace_id);
+
+// `eddy top [--once] [--interval S]`: the computations' rates, busy and
+// backpressured shares, latency, watermark lag, dead letters and restarts,
+// redrawn every `interval_seconds` until interrupted, or printed once.
+enum class top_mode { refresh, once };
+struct top_options {
+    top_mode mode = top_mode::refresh;
+    double interval_seconds = 1.0;
+};
+int run_top(const global_options& global, const top_options& options);
+
+// `eddy dashboard [--open]`: prints the web dashboard's URL, the token in its
+// fragment (`http://HOST:PORT/ui/#token=...`), after checking that the
+// coordinator answers; `open` also hands it to xdg-open.
+enum class browser_launch { none, open };
+int run_dashboard(const global_options& global, browser_launch launch);
+struct api_endpoint;
+[[nodiscard]] std::string dashboard_url(const api_endpoint& endpoint);
 
 }  // namespace eddy::cli

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "control/cluster_main.hpp"
+#include "control/trace_export.hpp"
 #include "home.hpp"
 
 #include <CLI/CLI.hpp>
@@ -60,6 +61,11 @@ int main(int argc, char** argv) {
     coordinator->add_option("--advertise", coordinator_options.advertise,
                             "the API's URL as clients reach it (default http://<listen>)");
     coordinator
+        ->add_option("--trace-export", coordinator_options.trace_export,
+                     "while leading: completed traces as OTLP/JSON to file:PATH or "
+                     "http://HOST:PORT/PATH")
+        ->envname("EDDY_TRACE_EXPORT");
+    coordinator
         ->add_option("--session-timeout-ms", coordinator_session_ms, "ZooKeeper session timeout")
         ->check(CLI::Range(1000, 120000));
     coordinator->add_option("--handoff-dir", coordinator_options.handoff_dir,
@@ -105,6 +111,9 @@ int main(int argc, char** argv) {
     up->add_option("--port", up_options.port, "API port (default: any free port)")
         ->check(CLI::Range(0, 65535));
     up->add_flag("--detach", detach, "run in the background, logging to <home>/coordinator.log");
+    up->add_option("--trace-export", up_options.trace_export,
+                   "completed traces as OTLP/JSON to file:PATH or http://HOST:PORT/PATH")
+        ->envname("EDDY_TRACE_EXPORT");
     up->add_option("--timeout", ready_seconds, "with --detach: seconds to wait for the API")
         ->check(CLI::Range(1, 3600));
 
@@ -148,6 +157,26 @@ int main(int argc, char** argv) {
 
     auto* status = app.add_subcommand("status", "show the coordinator's status");
 
+    auto* top = app.add_subcommand("top", "rates, latency and backpressure per computation, live");
+    cli::top_options top_options;
+    bool top_once = false;
+    top->add_flag("--once", top_once, "print one frame and exit");
+    top->add_option("--interval", top_options.interval_seconds, "seconds between frames")
+        ->check(CLI::Range(0.1, 3600.0));
+
+    auto* dashboard =
+        app.add_subcommand("dashboard", "print the web dashboard's URL (with the token)");
+    bool open_browser = false;
+    dashboard->add_flag("--open", open_browser, "also open it with xdg-open");
+
+    auto* trace = app.add_subcommand(
+        "trace", "`trace ls [--limit N]`: the newest traces; `trace ID`: one trace's spans");
+    std::string trace_what;
+    int trace_limit = 20;
+    trace->add_option("WHAT", trace_what, "`ls`, or a trace id")->required();
+    trace->add_option("--limit", trace_limit, "with ls: how many (default 20)")
+        ->check(CLI::Range(1, 10000));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -170,6 +199,12 @@ int main(int argc, char** argv) {
             const auto colon = listen.rfind(':');
             if (colon == std::string::npos || token_file.empty()) {
                 std::cerr << "eddy: coordinator needs --listen HOST:PORT and --token-file\n";
+                return cli::exit_usage;
+            }
+            if (const auto target =
+                    eddy::control::parse_trace_export(coordinator_options.trace_export);
+                !coordinator_options.trace_export.empty() && !target) {
+                std::cerr << "eddy: " << target.error() << "\n";
                 return cli::exit_usage;
             }
             coordinator_options.host = listen.substr(0, colon);
@@ -235,6 +270,18 @@ int main(int argc, char** argv) {
         }
         if (status->parsed()) {
             return cli::run_status(global);
+        }
+        if (trace->parsed()) {
+            return trace_what == "ls" ? cli::run_trace_ls(global, trace_limit)
+                                      : cli::run_trace_show(global, trace_what);
+        }
+        if (top->parsed()) {
+            top_options.mode = top_once ? cli::top_mode::once : cli::top_mode::refresh;
+            return cli::run_top(global, top_options);
+        }
+        if (dashboard->parsed()) {
+            return cli::run_dashboard(
+                global, open_browser ? cli::browser_launch::open : cli::browser_launch::none);
         }
         return cli::exit_usage;
     } catch (const std::exception& e) {

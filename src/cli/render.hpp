@@ -30,6 +30,20 @@ namespace eddy::cli {
 // per edge: `splitter --words[key]--> counter`.
 [[nodiscard]] std::string render_graph(const nlohmann::json& graph);
 
+// GET /api/v1/computations → `eddy top`'s table: per computation its status,
+// instances, records/s in and out, busy and backpressured shares, p50 and
+// p99 processing latency, watermark lag, dead letters and restarts.
+[[nodiscard]] std::string render_top(const nlohmann::json& answer);
+
+// GET /api/v1/traces → one row per trace (id, root computation, start in
+// UTC, duration, spans, the computations on its path).
+[[nodiscard]] std::string render_traces(const nlohmann::json& answer);
+
+// GET /api/v1/traces/<id> → the spans as a tree by parent, one line each:
+// start offset from the trace's first span, duration, then indented by
+// depth `computation[instance] kind @host  stream=... key=...`.
+[[nodiscard]] std::string render_trace(const nlohmann::json& answer);
+
 // GET /api/v1/graph → a Graphviz `digraph`.
 [[nodiscard]] std::string render_graph_dot(const nlohmann::json& graph);
 

@@ -173,6 +173,7 @@ int run_up(const global_options& global, const up_options& up) {
     options.home = global.home;
     options.port = up.port;
     options.executor_path = std::move(*executor);
+    options.trace_export = up.trace_export;
     if (up.mode == up_mode::detach) {
         return start_detached(global, std::move(options), up.ready_timeout);
     }

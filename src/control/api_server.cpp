@@ -1,5 +1,8 @@
 #include "api_server.hpp"
 
+#include "api_routes_dashboard.hpp"
+#include "api_routes_metrics.hpp"
+#include "api_routes_traces.hpp"
 #include "base/http_thread.hpp"
 #include "base/log.hpp"
 
@@ -144,6 +147,10 @@ void api_server::routes() {
             reply(res, 200, health);
             return httplib::Server::HandlerResponse::Handled;
         }
+        if (is_dashboard_path(req.path)) {
+            // The dashboard's files hold no data: no token (its API calls carry it).
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
         const auto header = req.get_header_value("Authorization");
         constexpr std::string_view scheme = "Bearer ";
         const std::string_view given =
@@ -249,6 +256,9 @@ void api_server::routes() {
         reply(res, 202, json{{"stopping", true}});
         _on_shutdown();
     });
+    register_dashboard_routes(http);
+    register_metrics_routes(http, [this] { return _coordinator.load(); });
+    register_trace_routes(http, [this] { return _coordinator.load(); });
 }
 
 }  // namespace eddy::control

@@ -8,6 +8,7 @@
 #include "coordinator.hpp"
 #include "instance_logs.hpp"
 #include "leader_election.hpp"
+#include "trace_export.hpp"
 #include "zookeeper_store.hpp"
 
 #include <httplib.h>
@@ -218,6 +219,13 @@ int run_cluster_coordinator(const cluster_coordinator_options& options) {
             give_up_leadership("cannot read the placements: " + loaded.error().message);
         }
         coordinator coord(**store, fleet, options.home);
+        std::unique_ptr<trace_exporter> exporter;
+        if (!options.trace_export.empty()) {
+            // Checked by the CLI before the coordinator started.
+            if (auto target = parse_trace_export(options.trace_export)) {
+                exporter = std::make_unique<trace_exporter>(coord.traces(), std::move(*target));
+            }
+        }
         coord.recover();
         api.lead(coord);
         eddy::log().info("coordinator: leading; API on {}", advertise);

@@ -34,6 +34,7 @@ struct cluster_coordinator_options {
     std::filesystem::path token_file;   // the cluster's token (API and executors)
     std::filesystem::path home;         // this coordinator's own files
     std::filesystem::path handoff_dir;  // the shared directory, as seen here (may be empty)
+    std::string trace_export;  // while leading: OTLP/JSON export (trace_export.hpp); empty: none
 };
 
 [[nodiscard]] int run_cluster_coordinator(const cluster_coordinator_options& options);

@@ -20,6 +20,7 @@
 #include "fleet.hpp"
 #include "metadata_store.hpp"
 #include "topology_state.hpp"
+#include "trace_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -85,8 +86,13 @@ public:
 
     // Scrapes every executor's counters and updates the rates (every second).
     void refresh_counters();
+    // GET /metrics: every executor's last page with a `host` label, and the
+    // coordinator's own series (docs/metrics.md).
+    [[nodiscard]] std::string prometheus_metrics() const;
     // Stops every executor (each drains).
     void shutdown();
+    // The spans refresh_counters collected from the executors, by trace.
+    [[nodiscard]] trace_store& traces() { return _traces; }
 
 private:
     // Parses a manifest whose libraries were uploaded with the request.
@@ -140,14 +146,15 @@ private:
     topology_state _state;         // GUARDED_BY(_state_mu)
     std::int64_t _version = -1;    // GUARDED_BY(_state_mu): of the stored node; -1: none yet
 
-    struct rate {
-        instance_counters last;
-        std::chrono::steady_clock::time_point at;
-        double in_per_second = 0;
-        double out_per_second = 0;
-    };
     mutable std::mutex _rates_mu;
-    std::map<std::uint32_t, rate> _rates;  // GUARDED_BY(_rates_mu), by instance id
+    std::map<std::uint32_t, instance_window> _rates;  // GUARDED_BY(_rates_mu), by instance id
+    std::uint64_t _scrape_failures = 0;               // GUARDED_BY(_rates_mu)
+    trace_store _traces;
+    // The metrics fields of docs/api.md for one instance, and for a
+    // computation over its instances (coordinator_metrics.cpp).
+    // REQUIRES: _rates_mu held.
+    [[nodiscard]] nlohmann::json instance_metrics(const instance_record& instance) const;
+    [[nodiscard]] nlohmann::json computation_metrics(const computation_record& record) const;
 };
 
 }  // namespace eddy::control

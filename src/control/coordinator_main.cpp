@@ -6,6 +6,7 @@
 #include "coordinator.hpp"
 #include "embedded_store.hpp"
 #include "local_fleet.hpp"
+#include "trace_export.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -64,6 +65,15 @@ int run_coordinator(const coordinator_options& options) {
         }
         local_fleet fleet({.home = options.home, .executor_path = options.executor_path});
         coordinator coord(**store, fleet, options.home);
+        std::unique_ptr<trace_exporter> exporter;
+        if (!options.trace_export.empty()) {
+            auto target = parse_trace_export(options.trace_export);
+            if (!target) {
+                std::cerr << "eddy: " << target.error() << "\n";
+                return 1;
+            }
+            exporter = std::make_unique<trace_exporter>(coord.traces(), std::move(*target));
+        }
 
         // Bind first: a coordinator that cannot serve must not touch executors.
         stop_latch stop;

@@ -22,6 +22,9 @@ struct coordinator_options {
     int port = 0;                            // 0: any free port
     std::string executor_path;               // the eddy-executor binary
     std::function<void(int port)> on_ready;  // once the API listens (may be empty)
+    // Where completed traces go as OTLP/JSON (trace_export.hpp): file:PATH or
+    // http://HOST:PORT/PATH; empty: nowhere.
+    std::string trace_export;
 };
 
 [[nodiscard]] int run_coordinator(const coordinator_options& options);

@@ -59,38 +59,37 @@ json coordinator::describe(const computation_record& record) const {
         inputs.push_back({{"stream", sub.stream}, {"grouping", to_string(sub.by)}});
     }
     std::string last_error;
-    double in_rate = 0;
-    double out_rate = 0;
-    {
-        std::lock_guard lock(_rates_mu);
-        for (const auto& i : record.instances) {
-            if (auto r = _rates.find(i.id); r != _rates.end()) {
-                in_rate += r->second.in_per_second;
-                out_rate += r->second.out_per_second;
+    std::uint64_t restarts = 0;
+    for (const auto& i : record.instances) {
+        if (const auto s = _fleet.status(i); s) {
+            restarts += s->restarts;
+            if (!s->last_error.empty()) {
+                last_error = s->last_error;
             }
         }
     }
-    for (const auto& i : record.instances) {
-        if (const auto s = _fleet.status(i); s && !s->last_error.empty()) {
-            last_error = s->last_error;
-        }
+    json metrics;
+    {
+        std::lock_guard lock(_rates_mu);
+        metrics = computation_metrics(record);
     }
-    return json{{"name", record.spec.name},
-                {"status", status_of(record)},
-                {"instances", record.instances.size()},
-                {"delivery", to_string(record.spec.delivery)},
-                {"run", run},
-                {"inputs", inputs},
-                {"outputs", record.spec.outputs},
-                {"generation", record.generation},
-                {"last_error", last_error},
-                {"records_in_per_second", in_rate},
-                {"records_out_per_second", out_rate},
-                {"move", record.move ? json{{"version", record.move->version},
-                                            {"phase", to_string(record.move->phase)},
-                                            {"key_groups", moving_groups(*record.move)},
-                                            {"instances", record.move->target}}
-                                     : json(nullptr)}};
+    metrics["restarts"] = restarts;
+    json described{{"name", record.spec.name},
+                   {"status", status_of(record)},
+                   {"instances", record.instances.size()},
+                   {"delivery", to_string(record.spec.delivery)},
+                   {"run", run},
+                   {"inputs", inputs},
+                   {"outputs", record.spec.outputs},
+                   {"generation", record.generation},
+                   {"last_error", last_error},
+                   {"move", record.move ? json{{"version", record.move->version},
+                                               {"phase", to_string(record.move->phase)},
+                                               {"key_groups", moving_groups(*record.move)},
+                                               {"instances", record.move->target}}
+                                        : json(nullptr)}};
+    described.update(metrics);
+    return described;
 }
 
 json coordinator::computations() const {
@@ -113,8 +112,10 @@ api_result coordinator::computation(const std::string& name) const {
         described = describe(*record);
     }
     json own = json::array();
-    for (auto& i : instances()["instances"]) {
-        if (i["computation"] == name) {
+    // Held in a local: a range over a member of the temporary would outlive it.
+    const json all = instances();
+    for (const auto& i : all.at("instances")) {
+        if (i.value("computation", "") == name) {
             own.push_back(i);
         }
     }
@@ -133,32 +134,33 @@ json coordinator::instances() const {
         for (const auto& i : c.instances) {
             const auto s = _fleet.status(i);
             json counters = json::object();
-            double in_rate = 0;
-            double out_rate = 0;
+            json metrics;
             {
                 std::lock_guard lock(_rates_mu);
-                if (auto r = _rates.find(i.id); r != _rates.end()) {
-                    counters = {{"records_in", r->second.last.records_in},
-                                {"records_out", r->second.last.records_out},
-                                {"records_dropped", r->second.last.records_dropped},
-                                {"queue_depth", r->second.last.queue_depth},
-                                {"blocked_on_credit_seconds", r->second.last.blocked_seconds}};
-                    in_rate = r->second.in_per_second;
-                    out_rate = r->second.out_per_second;
+                if (auto r = _rates.find(i.id); r != _rates.end() && r->second.scraped()) {
+                    const auto& last = r->second.last();
+                    counters = {{"records_in", last.records_in},
+                                {"records_out", last.records_out},
+                                {"records_dropped", last.records_dropped},
+                                {"bytes_in", last.bytes_in},
+                                {"bytes_out", last.bytes_out},
+                                {"queue_depth", last.queue_depth},
+                                {"blocked_on_credit_seconds", last.blocked_seconds}};
                 }
+                metrics = instance_metrics(i);
             }
-            list.push_back({{"computation", c.spec.name},
-                            {"index", i.index},
-                            {"id", i.id},
-                            {"pid", s ? s->pid : -1},
-                            {"state", s ? std::string(agent::to_string(s->state)) : "starting"},
-                            {"restarts", s ? s->restarts : 0},
-                            {"last_error", s ? s->last_error : ""},
-                            {"endpoint", i.endpoint},
-                            {"host", _fleet.host_of(i)},
-                            {"counters", counters},
-                            {"records_in_per_second", in_rate},
-                            {"records_out_per_second", out_rate}});
+            json entry{{"computation", c.spec.name},
+                       {"index", i.index},
+                       {"id", i.id},
+                       {"pid", s ? s->pid : -1},
+                       {"state", s ? std::string(agent::to_string(s->state)) : "starting"},
+                       {"restarts", s ? s->restarts : 0},
+                       {"last_error", s ? s->last_error : ""},
+                       {"endpoint", i.endpoint},
+                       {"host", _fleet.host_of(i)},
+                       {"counters", counters}};
+            entry.update(metrics);
+            list.push_back(std::move(entry));
         }
     }
     return json{{"instances", list}};
@@ -266,31 +268,22 @@ void coordinator::refresh_counters() {
     for (const auto& c : state.computations) {
         for (const auto& i : c.instances) {
             live.insert(i.id);
-            const auto counters = _fleet.scrape(i);
-            if (!counters) {
-                continue;
+            // Spans first: a finished executor exits once its final metrics are scraped.
+            if (auto spans = _fleet.spans(i)) {
+                _traces.add_page(*spans, _fleet.host_of(i));
             }
+            auto scraped = _fleet.scrape(i);
+            const auto status = scraped ? std::nullopt : _fleet.status(i);
             const auto now = std::chrono::steady_clock::now();
             std::lock_guard lock(_rates_mu);
-            auto [entry, inserted] = _rates.try_emplace(i.id);
-            if (!inserted) {
-                const std::chrono::duration<double> elapsed = now - entry->second.at;
-                if (elapsed.count() > 0 && counters->records_in >= entry->second.last.records_in) {
-                    // Smoothed (exponential moving average): a stream of a few
-                    // records every few seconds shows its rate, not 0 or a burst.
-                    constexpr double weight = 0.3;
-                    const double in_now =
-                        (counters->records_in - entry->second.last.records_in) / elapsed.count();
-                    const double out_now =
-                        (counters->records_out - entry->second.last.records_out) / elapsed.count();
-                    entry->second.in_per_second =
-                        weight * in_now + (1 - weight) * entry->second.in_per_second;
-                    entry->second.out_per_second =
-                        weight * out_now + (1 - weight) * entry->second.out_per_second;
-                }
+            auto& window = _rates[i.id];
+            if (scraped) {
+                window.update(std::move(*scraped), now);
+            } else if (status && status->state != agent::process_state::running) {
+                window.quiet();  // finished, failed or restarting: nothing flows
+            } else {
+                ++_scrape_failures;
             }
-            entry->second.last = *counters;
-            entry->second.at = now;
         }
     }
     std::lock_guard lock(_rates_mu);

@@ -5,7 +5,6 @@
 
 #include <httplib.h>
 
-#include <sstream>
 #include <thread>
 
 namespace eddy::control {
@@ -13,19 +12,6 @@ namespace eddy::control {
 namespace {
 
 using namespace std::chrono_literals;
-
-double sum_metric(const std::string& page, std::string_view name) {
-    double total = 0;
-    std::istringstream lines(page);
-    std::string line;
-    while (std::getline(lines, line)) {
-        if (line.rfind(name, 0) == 0 && line.size() > name.size() &&
-            (line[name.size()] == '{' || line[name.size()] == ' ')) {
-            total += std::stod(line.substr(line.rfind(' ') + 1));
-        }
-    }
-    return total;
-}
 
 }  // namespace
 
@@ -52,8 +38,9 @@ bool executor_fleet::wait_healthy(const instance_record& instance,
     return false;
 }
 
-tl::expected<nlohmann::json, std::string> executor_fleet::read_log(
-    std::string_view computation, const instance_record& instance, std::uint64_t offset) const {
+tl::expected<nlohmann::json, std::string> executor_fleet::read_log(std::string_view computation,
+                                                                   const instance_record& instance,
+                                                                   std::uint64_t offset) const {
     return read_log_chunk(log_path(computation, instance.index), offset);
 }
 
@@ -101,7 +88,8 @@ tl::expected<nlohmann::json, std::string> executor_fleet::handoff(
     return answer;
 }
 
-std::optional<instance_counters> executor_fleet::scrape(const instance_record& instance) {
+std::optional<std::string> executor_fleet::admin_get(const instance_record& instance,
+                                                     const std::string& path) {
     const auto admin = admin_of(instance);
     if (!admin) {
         return std::nullopt;
@@ -109,15 +97,31 @@ std::optional<instance_counters> executor_fleet::scrape(const instance_record& i
     httplib::Client client(admin->host, admin->port);
     client.set_connection_timeout(0, 300'000);
     client.set_read_timeout(1, 0);
-    auto res = client.Get("/metrics", {{"Authorization", "Bearer " + admin_token()}});
+    auto res = client.Get(path, {{"Authorization", "Bearer " + admin_token()}});
     if (!res || res->status != 200) {
         return std::nullopt;
     }
-    return instance_counters{sum_metric(res->body, "eddy_records_in_total"),
-                             sum_metric(res->body, "eddy_records_out_total"),
-                             sum_metric(res->body, "eddy_records_dropped_total"),
-                             sum_metric(res->body, "eddy_queue_depth_batches"),
-                             sum_metric(res->body, "eddy_blocked_on_credit_seconds_total")};
+    return std::move(res->body);
+}
+
+std::optional<scraped_metrics> executor_fleet::scrape(const instance_record& instance) {
+    auto body = admin_get(instance, "/metrics");
+    if (!body) {
+        return std::nullopt;
+    }
+    return parse_scrape(std::move(*body));
+}
+
+std::optional<nlohmann::json> executor_fleet::spans(const instance_record& instance) {
+    const auto body = admin_get(instance, "/spans");
+    if (!body) {
+        return std::nullopt;
+    }
+    auto page = nlohmann::json::parse(*body, nullptr, false);
+    if (page.is_discarded()) {
+        return std::nullopt;
+    }
+    return page;
 }
 
 }  // namespace eddy::control

@@ -17,6 +17,7 @@
 // HTTP to the executors and may take up to their timeouts.
 
 #include "agent/supervisor.hpp"
+#include "scraped_metrics.hpp"
 #include "topology_state.hpp"
 
 #include <nlohmann/json.hpp>
@@ -29,14 +30,6 @@
 #include <vector>
 
 namespace eddy::control {
-
-struct instance_counters {
-    double records_in = 0;
-    double records_out = 0;
-    double records_dropped = 0;
-    double queue_depth = 0;
-    double blocked_seconds = 0;
-};
 
 // Where an executor's admin interface listens.
 struct admin_address {
@@ -84,8 +77,7 @@ public:
     // {"text", "next_offset"}): from the file on this host, or in cluster
     // mode from the agent that runs it. An error says why it can't be read.
     [[nodiscard]] virtual tl::expected<nlohmann::json, std::string> read_log(
-        std::string_view computation, const instance_record& instance,
-        std::uint64_t offset) const;
+        std::string_view computation, const instance_record& instance, std::uint64_t offset) const;
     // Where the executors of a rescale write and read handoff files, as this
     // host sees it.
     [[nodiscard]] virtual std::filesystem::path handoff_dir() const = 0;
@@ -108,14 +100,22 @@ public:
     [[nodiscard]] tl::expected<nlohmann::json, std::string> handoff(
         const instance_record& instance, const std::string& action, const nlohmann::json& body,
         std::chrono::milliseconds timeout);
-    // The executor's counters, or nullopt when it does not answer.
-    [[nodiscard]] std::optional<instance_counters> scrape(const instance_record& instance);
+    // The executor's metrics page, read (scraped_metrics.hpp), or nullopt
+    // when it does not answer.
+    [[nodiscard]] std::optional<scraped_metrics> scrape(const instance_record& instance);
+    // Takes the trace spans the executor recorded since the last call (its
+    // GET /spans page), or nullopt when it does not answer.
+    [[nodiscard]] std::optional<nlohmann::json> spans(const instance_record& instance);
 
     [[nodiscard]] static std::string process_id(const instance_record& instance) {
         return "instance-" + std::to_string(instance.id);
     }
 
 protected:
+    // The body of a GET of `path` from the instance's admin interface, or
+    // nullopt when it does not answer 200.
+    [[nodiscard]] std::optional<std::string> admin_get(const instance_record& instance,
+                                                       const std::string& path);
     // Where the instance's executor serves its admin interface, if it runs.
     [[nodiscard]] virtual std::optional<admin_address> admin_of(
         const instance_record& instance) const = 0;

@@ -98,7 +98,10 @@ agent::process_spec local_fleet::spec_for(const computation_record& computation,
                  // Kept by instance id, which scaling never reuses: an
                  // update restarts the instance on the same state.
                  "--state-dir", (_home / "state" / std::to_string(instance.id)).string(),
-                 "--handoff-dir", handoff_dir().string(), "--admin-host", _admin_host};
+                 "--handoff-dir", handoff_dir().string(), "--admin-host", _admin_host,
+                 // The coordinator scrapes every second: a finished instance
+                 // waits for it, so that its final counts are kept.
+                 "--final-scrape-wait-ms", "3000"};
     if (!_lease_file.empty()) {
         spec.args.insert(spec.args.end(), {"--lease-file", _lease_file.string(), "--lease-ms",
                                            std::to_string(_lease_timeout.count())});

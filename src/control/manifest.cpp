@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -59,6 +60,7 @@ public:
         read_outputs();
         read_delivery();
         _spec.config = read_string_map("config", valid_name_any);
+        check_tracing();
         _spec.environment = read_string_map("environment", valid_identifier);
         read_resources();
         return std::move(_spec);
@@ -358,6 +360,25 @@ private:
 
     // A map of names to scalars. Values are kept as written, except that
     // YAML's booleans are spelled "true"/"false" whatever their case.
+    // The tracing options in `config` (docs/manifest.md): checked here so that
+    // a bad value is refused at deploy, not when the executor starts.
+    void check_tracing() {
+        const auto found = _spec.config.find("trace_sample_one_in");
+        if (found == _spec.config.end()) {
+            return;
+        }
+        const std::string& text = found->second;
+        const bool digits =
+            !text.empty() && text.size() <= 10 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stoull(text) > 1'000'000'000ULL) {
+            problem(_item["config"]["trace_sample_one_in"],
+                    "config trace_sample_one_in '{}' must be an integer from 0 (tracing off) to "
+                    "1000000000",
+                    text);
+        }
+    }
+
     std::map<std::string, std::string, std::less<>> read_string_map(
         std::string_view field, bool (*valid_key)(std::string_view)) {
         std::map<std::string, std::string, std::less<>> values;

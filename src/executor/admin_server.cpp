@@ -50,6 +50,10 @@ executor_result<int> admin_server::start(const std::string& host, int port) {
     _http->Get("/health", [this](const httplib::Request&, httplib::Response& res) {
         res.set_content(_routes.health(), "application/json");
     });
+    _http->Get("/spans", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(_routes.spans ? _routes.spans() : std::string("{\"spans\":[]}\n"),
+                        "application/json");
+    });
     _http->Put("/topology", [this](const httplib::Request& req, httplib::Response& res) {
         auto replaced = _routes.replace_topology(req.body);
         if (!replaced) {

@@ -5,6 +5,8 @@
 //
 //   GET  /metrics   the instance's counters, Prometheus text format
 //   GET  /health    {"state": "running"|"draining", ...} as JSON
+//   GET  /spans     takes the trace spans recorded since the last call (JSON;
+//                   docs/api.md, "Executor admin")
 //   PUT  /topology  a new topology document (JSON, at most 1 MiB): the
 //                   routing table is swapped in while the instance runs
 //   POST /handoff/drain, /handoff/export, /handoff/import, /handoff/sizes
@@ -34,6 +36,7 @@ namespace eddy::executor {
 struct admin_routes {
     std::function<std::string()> metrics;
     std::function<std::string()> health;
+    std::function<std::string()> spans;
     std::function<executor_result<void>(std::string_view body)> replace_topology;
     // POST /handoff/drain|export|import|sizes (a rescale, executor_handoff.cpp):
     // the action and the JSON body; answers JSON.

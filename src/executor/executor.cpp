@@ -95,6 +95,9 @@ void executor::start() {
         // stream) must be the runtime's.
         auto config = me.config;
         config.emplace("name", me.name);
+        // The runtime's tracing options (config_settings.hpp) are not the connector's.
+        config.erase("trace_sample_one_in");
+        config.erase("trace_keys");
         auto made = connectors::make_builtin(me.builtin, config);
         if (!made) {
             throw std::runtime_error("computation '" + me.name + "': " + made.error().message);
@@ -175,6 +178,8 @@ void executor::start() {
         std::lock_guard lock(_pending_mu);
         note_routing_versions(_topology);
     }
+    _router->set_span_buffer(&_spans);
+    _transport->set_span_buffer(&_spans);
     _transport->set_credit_return(
         [router = _router.get()](instance_id sender, std::uint64_t bytes) {
             router->grant(sender, bytes);
@@ -186,6 +191,7 @@ void executor::start() {
 
     _admin = std::make_unique<admin_server>(
         admin_routes{[this] { return render_metrics(); }, [this] { return render_health(); },
+                     [this] { return render_spans(); },
                      [this](std::string_view body) { return replace_topology(body); },
                      [this](std::string_view action, std::string_view body) {
                          return handoff(action, body);
@@ -269,6 +275,7 @@ void executor::build_task() {
     _task = std::make_unique<runtime::instance_task>(
         *_settings, std::move(_user), std::move(_store), std::move(output),
         runtime::watermark_tracker(layout.upstreams, times.idle), _counters);
+    _task->tracer().configure(times.tracing, &_spans, runtime::random_seed());
     if (_durable != nullptr) {
         _task->set_commit_hooks({[this] { before_commit(); }, [this] { after_commit(); }});
     }
@@ -336,6 +343,7 @@ void executor::acknowledge_upstream() {
 void executor::stop() {
     _stop.store(true, std::memory_order_release);
     _queue.wake();
+    _final_scrape.release();  // a finished instance waiting for its last scrape exits now
 }
 
 }  // namespace eddy::executor

@@ -16,6 +16,7 @@
 
 #include "admin_server.hpp"
 #include "inbound_router.hpp"
+#include "metrics.hpp"
 #include "network_transport.hpp"
 #include "runtime/batch_pool.hpp"
 #include "runtime/computation_loader.hpp"
@@ -25,6 +26,7 @@
 #include "runtime/instance_task.hpp"
 #include "runtime/routing_table.hpp"
 #include "runtime/topology_plan.hpp"
+#include "runtime/tracing.hpp"
 #include "topology_file.hpp"
 #include "transport/io_loop.hpp"
 #include "transport/server.hpp"
@@ -70,6 +72,10 @@ struct executor_options {
     // <from id>-<to id>.handoff); the requests name only numbers. Required
     // for handoffs; may be empty otherwise.
     std::string handoff_dir;
+    // After a bounded input ended: how long the executor keeps serving its
+    // admin interface for a metrics scrape of its final counters (it exits
+    // as soon as one is served). Default 0: exits at once.
+    std::chrono::milliseconds final_scrape_wait{0};
 };
 
 class executor {
@@ -130,7 +136,10 @@ private:
                                                                   bool polled,
                                                                   std::size_t& position);
     [[nodiscard]] std::string render_metrics() const;
+    void render_timing(metrics_page& page) const;  // busy/idle, latencies, watermark
     [[nodiscard]] std::string render_health() const;
+    // GET /spans: drains the trace spans recorded so far (executor_spans.cpp).
+    [[nodiscard]] std::string render_spans();
     [[nodiscard]] executor_result<void> replace_topology(std::string_view body);
 
     // Rescales (executor_handoff.cpp).
@@ -175,6 +184,7 @@ private:
     runtime::inbound_queue _queue{1024};
     runtime::batch_pool _pool{1024};  // inbound and outbound batches, recycled
     runtime::instance_counters _counters;
+    runtime::span_buffer _spans;  // tracing: every traced hop of this instance
     std::unique_ptr<inbound_router> _router;
     std::unique_ptr<transport::server> _server;
     std::unique_ptr<network_transport> _transport;
@@ -197,6 +207,8 @@ private:
     };
     std::deque<pending_ack> _unsynced_acks;
     std::unique_ptr<admin_server> _admin;
+    mutable wall_time_split _time_split;  // metrics: busy / idle / backpressured
+    mutable final_scrape _final_scrape;
     // What this instance owns (instance thread; the router holds a copy).
     std::shared_ptr<const key_group_ownership> _ownership;
     std::atomic<std::uint64_t> _owned_version{0};  // _ownership->version, for the admin thread

@@ -11,6 +11,8 @@
 namespace eddy::executor {
 
 std::string executor::render_metrics() const {
+    // A page begun once the instance finished holds its final counters.
+    const bool final_counters = _finished.load();
     const auto& me = *_settings;
     metrics_page page({{"computation", me.computation},
                        {"instance", std::to_string(me.index)},
@@ -20,6 +22,7 @@ std::string executor::render_metrics() const {
     std::uint64_t dropped = outbound.records_dropped.load();
     std::uint64_t blocked_nanos = 0;
     std::uint64_t records_sent = 0;
+    std::uint64_t queued_batches = 0;
     _transport->for_each_channel([&](instance_id peer, const transport::outbound_channel& ch) {
         const auto& c = ch.counters();
         dropped += c.records_dropped.load();
@@ -34,6 +37,7 @@ std::string executor::render_metrics() const {
                      "Records dropped because the peer was unreachable",
                      static_cast<double>(c.records_dropped.load()), to);
         const auto standing = ch.where();
+        queued_batches += standing.queued_batches;
         page.gauge("eddy_channel_credit_bytes", "Credit the peer granted that is not used yet",
                    static_cast<double>(standing.credit_bytes), to);
         page.gauge("eddy_channel_queued_batches", "Batches handed to the channel, not written",
@@ -88,7 +92,50 @@ std::string executor::render_metrics() const {
     page.counter("eddy_records_misrouted_total",
                  "Records refused for a key group this instance does not own",
                  static_cast<double>(inbound.records_misrouted.load()));
-    return page.render();
+    render_timing(page);
+    page.gauge("eddy_state_bytes",
+               "Bytes of keyed state and timers (RocksDB's estimate in the durable modes; keys, "
+               "names and values in memory otherwise), at most a second old",
+               static_cast<double>(_counters.state_bytes.load(std::memory_order_relaxed)));
+    page.gauge("eddy_outbound_queued_batches",
+               "Batches handed to downstream channels and not written yet, all channels",
+               static_cast<double>(queued_batches));
+    auto text = page.render();
+    if (final_counters) {
+        _final_scrape.scraped();
+    }
+    return text;
+}
+
+void executor::render_timing(metrics_page& page) const {
+    const auto& outbound = _transport->counters();
+    const auto split = _time_split.report(
+        _counters, outbound.handover_nanos.load(std::memory_order_relaxed),
+        outbound.handover_since.load(std::memory_order_relaxed), monotonic_nanos());
+    page.counter("eddy_busy_seconds_total",
+                 "Time the instance thread spent working: callbacks, commits, routing", split.busy);
+    page.counter("eddy_idle_seconds_total", "Time the instance thread waited for input",
+                 split.idle);
+    page.counter("eddy_backpressured_seconds_total",
+                 "Time the instance thread spent handing batches to downstream channels, "
+                 "waiting for their credit",
+                 split.backpressured);
+    page.histogram("eddy_processing_latency_seconds",
+                   "Processing time per input record (each batch's time divided over its records)",
+                   _counters.processing);
+    page.histogram("eddy_event_time_latency_seconds",
+                   "Processing time minus event time of input records (one sampled per batch)",
+                   _counters.event_time_latency);
+    page.histogram("eddy_commit_duration_seconds", "Duration of state commits (durable modes)",
+                   _counters.commit);
+    const time_micros watermark = _counters.output_watermark.load(std::memory_order_relaxed);
+    if (watermark != min_time && watermark != max_time) {
+        page.gauge("eddy_output_watermark_seconds",
+                   "Output watermark, event time in seconds since the epoch",
+                   static_cast<double>(watermark) / 1e6);
+        page.gauge("eddy_watermark_lag_seconds", "Processing time minus the output watermark",
+                   (static_cast<double>(_clock.now()) - static_cast<double>(watermark)) / 1e6);
+    }
 }
 
 std::string executor::render_health() const {

@@ -29,6 +29,31 @@ constexpr std::size_t group_commit_batches_max = 256;
 // Input batches an at_most_once instance processes between two acknowledgements
 // (and whenever its queue runs empty).
 constexpr std::size_t unacknowledged_batches_max = 32;
+
+// Runs `wait` (for input) as idle time of the instance (metrics): two clock
+// reads per wait, none while input is queued.
+template <class Wait>
+auto idle_while(runtime::instance_counters& counters, Wait&& wait) {
+    const std::int64_t since = monotonic_nanos();
+    counters.idle_since.store(since, std::memory_order_relaxed);
+    auto result = wait();
+    runtime::instance_counters::add(counters.idle_nanos,
+                                    static_cast<std::uint64_t>(monotonic_nanos() - since));
+    counters.idle_since.store(0, std::memory_order_relaxed);
+    return result;
+}
+
+// Publishes the size of the instance's state (metrics): at most once a
+// second, and at most 1% of the instance's time (a durable store reads its
+// memtables to say).
+void note_state_bytes(runtime::instance_counters& counters, runtime::instance_task& task) {
+    const std::int64_t now = monotonic_nanos();
+    if (now >= counters.state_bytes_at) {
+        counters.state_bytes.store(task.store().approximate_bytes(), std::memory_order_relaxed);
+        const std::int64_t took = monotonic_nanos() - now;
+        counters.state_bytes_at = now + std::max<std::int64_t>(1'000'000'000, 100 * took);
+    }
+}
 }  // namespace
 
 runtime::inbound_queue::deadline executor::wait_deadline(microseconds cap) const {
@@ -54,6 +79,7 @@ int executor::run() {
 }
 
 int executor::run_instance() {
+    _counters.started_nanos.store(monotonic_nanos(), std::memory_order_relaxed);
     (void)_task->init();
     bool ended = false;
     switch (_shape) {
@@ -84,10 +110,17 @@ int executor::run_instance() {
         }
         _transport->close(wire::goodbye_reason::shutting_down, _options.drain_timeout);
     }
+    _counters.state_bytes_at = 0;
+    note_state_bytes(_counters, *_task);
+    // From here on the instance does nothing: idle.
+    _counters.idle_since.store(monotonic_nanos(), std::memory_order_relaxed);
     _finished = true;
     eddy::log().info("{}[{}]: {} after {} records in, {} out", _settings->computation,
                      _options.index, ended ? "finished" : "stopped", _counters.records_in.load(),
                      _counters.records_out.load());
+    if (ended && _options.final_scrape_wait.count() > 0) {
+        _final_scrape.wait_scraped(_options.final_scrape_wait);
+    }
     return 0;
 }
 
@@ -108,7 +141,8 @@ bool executor::drive_consumer() {
             if (_durable == nullptr) {
                 acknowledge_upstream();
             }
-            batch = _queue.pop_until(wait_deadline(no_timer_wait));
+            batch = idle_while(_counters,
+                               [&] { return _queue.pop_until(wait_deadline(no_timer_wait)); });
             if (!batch) {
                 _task->fire_processing_timers();
                 continue;
@@ -116,6 +150,7 @@ bool executor::drive_consumer() {
         }
         process_group(std::move(batch));
         _task->fire_processing_timers();
+        note_state_bytes(_counters, *_task);
     }
     return true;
 }
@@ -164,6 +199,7 @@ bool executor::drive_source() {
         }
         const poll_status status = _task->poll();
         _task->fire_processing_timers();
+        note_state_bytes(_counters, *_task);
         if (status == poll_status::finished) {
             return true;
         }
@@ -172,7 +208,8 @@ bool executor::drive_source() {
             continue;
         }
         _task->flush();
-        (void)_queue.pop_until(wait_deadline(idle_poll_wait));
+        (void)idle_while(_counters,
+                         [&] { return _queue.pop_until(wait_deadline(idle_poll_wait)); });
     }
     return false;
 }
@@ -189,8 +226,9 @@ bool executor::drive_timer_source() {
             return true;
         }
         _task->fire_processing_timers();
+        note_state_bytes(_counters, *_task);
         _task->flush();
-        (void)_queue.pop_until(wait_deadline(no_timer_wait));
+        (void)idle_while(_counters, [&] { return _queue.pop_until(wait_deadline(no_timer_wait)); });
     }
     return false;
 }

@@ -60,6 +60,8 @@ transport::transport_result<void> inbound_router::on_frame(
     const instance_id sender = channel->info().sender;
     switch (frame.type) {
         case wire::frame_type::record_batch: {
+            const std::int64_t decoded_at = runtime::system_micros();
+            _received.clear();  // left by a batch refused half-way
             auto header = wire::decode_record_batch(frame.payload, _views);
             if (!header) {
                 return fail(transport::transport_errc::protocol_error, "record batch from {}: {}",
@@ -102,11 +104,19 @@ transport::transport_result<void> inbound_router::on_frame(
                     }
                 }
                 batch->append(header->stream, r.key, r.value, r.time, hint);
+                if (r.trace) [[unlikely]] {
+                    receive_traced(*batch, *r.trace, header->stream, r.key, decoded_at);
+                }
             }
             _counters.records_in += _views.size();
             ++_counters.batches_in;
             _counters.bytes_in += frame.frame_bytes;
+            // Stamped before the push: the instance may process the batch at once.
+            const std::int64_t queued_at = _received.empty() ? 0 : runtime::system_micros();
             _queue.push_without_waiting(std::move(batch));
+            if (!_received.empty()) [[unlikely]] {
+                record_received(queued_at);
+            }
             return {};
         }
         case wire::frame_type::watermark: {
@@ -145,6 +155,28 @@ transport::transport_result<void> inbound_router::on_frame(
                         "unexpected {} frame from sender {}", wire::to_string(frame.type),
                         channel->info().peer);
     }
+}
+
+void inbound_router::receive_traced(runtime::record_batch& batch, const wire::trace_context& trace,
+                                    std::string_view stream, std::string_view key,
+                                    std::int64_t decoded_at) {
+    // The record goes on under a new span, its received span, whose parent
+    // is the upstream's sent span (the span id it arrived with).
+    const trace_context received{trace.trace_id, _span_ids.next_span(), trace.flags};
+    batch.trace_last(received, trace.span_id, decoded_at);
+    _received.push_back(runtime::span{trace.trace_id, received.span_id, trace.span_id,
+                                      runtime::span_kind::received, decoded_at, 0,
+                                      std::string(stream), std::string(key)});
+}
+
+void inbound_router::record_received(std::int64_t queued_at) {
+    for (auto& s : _received) {
+        s.end_micros = queued_at;
+        if (_spans != nullptr) {
+            _spans->record(std::move(s));
+        }
+    }
+    _received.clear();
 }
 
 void inbound_router::set_ownership(std::shared_ptr<const key_group_ownership> ownership) {

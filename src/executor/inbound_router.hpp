@@ -18,6 +18,7 @@
 #include "runtime/batch_pool.hpp"
 #include "runtime/inbound_queue.hpp"
 #include "runtime/routing_table.hpp"
+#include "runtime/tracing.hpp"
 #include "transport/server.hpp"
 #include "wire/messages.hpp"
 #include "wire/record_batch.hpp"
@@ -81,6 +82,8 @@ public:
     // it. Null: every group is owned. Any thread.
     void set_ownership(std::shared_ptr<const key_group_ownership> ownership);
     [[nodiscard]] const inbound_counters& counters() const { return _counters; }
+    // Tracing: where the received spans of traced records go. Before listening.
+    void set_span_buffer(runtime::span_buffer* spans) { _spans = spans; }
 
 private:
     struct channel_state {
@@ -88,6 +91,11 @@ private:
         time_micros watermark = min_time;
     };
     void push_marker(instance_id sender, time_micros watermark, runtime::channel_marker marker);
+    // Tracing (io thread): a traced record was appended last to `batch`; its
+    // received span ends when the batch is queued (record_received).
+    void receive_traced(runtime::record_batch& batch, const wire::trace_context& trace,
+                        std::string_view stream, std::string_view key, std::int64_t decoded_at);
+    void record_received(std::int64_t queued_at);
     // REQUIRES: _mu held.
     static void adopt(channel_state& state,
                       const std::shared_ptr<transport::inbound_channel>& channel);
@@ -103,6 +111,9 @@ private:
     std::map<instance_id, sequence_number> _committed;      // GUARDED_BY(_mu)
     std::shared_ptr<const key_group_ownership> _ownership;  // GUARDED_BY(_mu)
     inbound_counters _counters;
+    runtime::span_buffer* _spans = nullptr;
+    runtime::span_ids _span_ids{runtime::random_seed()};  // io thread
+    std::vector<runtime::span> _received;                 // io thread: reused per batch
 };
 
 }  // namespace eddy::executor

@@ -59,6 +59,11 @@ int main(int argc, char** argv) {
     app.add_option("--credit-window", options.credit_window_bytes,
                    "credit per upstream channel, bytes")
         ->check(CLI::Range(1 << 12, 1 << 30));
+    std::int64_t final_scrape_ms = 0;
+    app.add_option("--final-scrape-wait-ms", final_scrape_ms,
+                   "after a bounded input ended, wait this long for a scrape of the final "
+                   "metrics before exiting (0: exit at once)")
+        ->check(CLI::Range(0, 600'000));
     std::string lease_file;
     app.add_option("--lease-file", lease_file,
                    "cluster mode: the agent's lease (base/lease.hpp); the executor runs only "
@@ -67,6 +72,7 @@ int main(int argc, char** argv) {
     app.add_option("--lease-ms", lease_ms, "how old the lease may be before the executor ends")
         ->check(CLI::Range(100, 600'000));
     CLI11_PARSE(app, argc, argv);
+    options.final_scrape_wait = std::chrono::milliseconds(final_scrape_ms);
 
     // SIGTERM and SIGINT are taken by a thread of their own, so the rest of
     // the process never runs in a signal handler.

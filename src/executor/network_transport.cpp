@@ -154,6 +154,9 @@ std::int64_t network_transport::send(instance_id destination,
     auto frames = to.link->acquire_buffer();
     std::size_t credit_bytes = 0;
     const std::size_t count = batch->size();
+    const auto& traces = batch->traces();
+    std::size_t next_trace = 0;
+    std::vector<runtime::span> sent;
     for (std::size_t first = 0; first < count;) {
         // One record_batch frame per run of records of the same stream.
         const std::string_view stream = batch->stream(first);
@@ -167,7 +170,16 @@ std::int64_t network_transport::send(instance_id destination,
         std::size_t i = first;
         for (; i < count && batch->stream(i) == stream; ++i) {
             const record r = batch->at(i);
-            writer.add(r.key, r.value, r.time);
+            if (next_trace < traces.size() && traces[next_trace].index == i) [[unlikely]] {
+                const auto& traced = traces[next_trace++];
+                writer.add(r.key, r.value, r.time, traced.context);
+                sent.push_back(runtime::span{traced.context.trace_id, traced.context.span_id,
+                                             traced.parent_span, runtime::span_kind::sent,
+                                             traced.stamp_micros, 0, std::string(stream),
+                                             std::string(r.key)});
+            } else {
+                writer.add(r.key, r.value, r.time);
+            }
         }
         if (auto frame = writer.finish(); !frame) {
             // A run too large for one frame (only possible with huge records):
@@ -195,7 +207,8 @@ std::int64_t network_transport::send(instance_id destination,
                 static_cast<std::uint32_t>(count),
                 credit_bytes,
                 sequence_number(credit_bytes != 0 ? to.next_sequence - 1 : 0),
-                end};
+                end,
+                std::move(sent)};
     if (_store == nullptr) {
         return hand_over(to, std::move(item));
     }
@@ -220,15 +233,29 @@ std::int64_t network_transport::hand_over(channel& to, staged item) {
     if (!item.frames.empty()) {
         const auto bytes = item.frames.size();
         const auto before = monotonic_nanos();
+        _counters.handover_since.store(before, std::memory_order_relaxed);
         const auto outcome = to.link->send(std::move(item.frames), item.records, item.credit_bytes,
                                            item.last_sequence);
         blocked = monotonic_nanos() - before;
+        _counters.handover_nanos.store(_counters.handover_nanos.load(std::memory_order_relaxed) +
+                                           static_cast<std::uint64_t>(blocked),
+                                       std::memory_order_relaxed);
+        _counters.handover_since.store(0, std::memory_order_relaxed);
         if (outcome == transport::send_outcome::sent) {
             ++_counters.batches_out;
             _counters.bytes_out += bytes;
         } else if (outcome == transport::send_outcome::stopped) {
             // (A `dropped` outcome is counted by the channel itself.)
             _counters.records_dropped += item.records;
+        }
+    }
+    if (!item.sent.empty()) [[unlikely]] {
+        const std::int64_t handed_at = runtime::system_micros();
+        for (auto& s : item.sent) {
+            s.end_micros = handed_at;
+            if (_spans != nullptr) {
+                _spans->record(std::move(s));
+            }
         }
     }
     if (item.end) {

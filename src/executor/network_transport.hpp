@@ -26,6 +26,7 @@
 
 #include "runtime/batch_pool.hpp"
 #include "runtime/batch_transport.hpp"
+#include "runtime/tracing.hpp"
 #include "state/rocksdb_store.hpp"
 #include "transport/outbound.hpp"
 
@@ -44,6 +45,11 @@ struct network_counters {
     std::atomic<std::uint64_t> records_dropped{0};
     std::atomic<std::uint64_t> batches_out{0};
     std::atomic<std::uint64_t> bytes_out{0};
+    // The instance thread's hand-overs to channels (almost all of it waiting
+    // for credit: backpressure): completed ones, and when the one in progress
+    // began (monotonic nanos; 0: none).
+    std::atomic<std::uint64_t> handover_nanos{0};
+    std::atomic<std::int64_t> handover_since{0};
 };
 
 class network_transport final : public runtime::batch_transport {
@@ -121,6 +127,8 @@ public:
         }
     }
     [[nodiscard]] const network_counters& counters() const { return _counters; }
+    // Tracing: where the sent spans of traced records go. Before start().
+    void set_span_buffer(runtime::span_buffer* spans) { _spans = spans; }
 
 private:
     struct channel {
@@ -144,6 +152,7 @@ private:
         std::size_t credit_bytes = 0;
         sequence_number last_sequence;
         bool end = false;
+        std::vector<runtime::span> sent;  // tracing: ended when handed over; usually empty
     };
     [[nodiscard]] static std::uint64_t first_sequence();
     // Hands frames to the channel and counts the outcome; returns the time it waited.
@@ -167,6 +176,7 @@ private:
     network_counters _counters;
     std::set<instance_id> _held;  // GUARDED_BY(_channels_mu)
     std::size_t _hold_bytes = 0;  // GUARDED_BY(_channels_mu)
+    runtime::span_buffer* _spans = nullptr;
 };
 
 }  // namespace eddy::executor

@@ -28,9 +28,10 @@ std::optional<runtime::failed_input> no_input(std::uint32_t) {
 constexpr std::size_t request_budget_bytes = 12u << 20;
 
 // Bytes a record takes in a request without its state: fields and (at most
-// 10-byte) lengths.
-std::size_t record_bytes(std::string_view stream, std::string_view key, std::string_view value) {
-    return stream.size() + key.size() + value.size() + 3 * 10 + 8 + 1;
+// 10-byte) lengths, and its entry in the trace section when it is traced.
+std::size_t record_bytes(const record& r, const trace_context* trace) {
+    return r.stream.size() + r.key.size() + r.value.size() + 3 * 10 + 8 + 1 +
+           (trace != nullptr ? 10 + wire::sdk_trace_context_bytes : 0);
 }
 
 std::string describe_metadata(const std::vector<subscription>& inputs,
@@ -216,6 +217,7 @@ void sdk_computation::handshake(runtime::task_context& ctx) {
         fail({user_process_errc::protocol, hello.error().message});
     }
     _sdk = std::string(hello->sdk);
+    _version = hello->version;
     check_metadata(hello->metadata_json);
     eddy::log().info("{}[{}]: {} connected", _options.name, ctx.instance_index(), _sdk);
 
@@ -258,7 +260,8 @@ user_process_result<void> sdk_computation::try_exchange() {
             return eddy::fail(user_process_errc::protocol, "it sent {} where a transaction was due",
                               to_string(_frame.type));
         }
-        if (auto decoded = wire::decode_sdk_transaction(_frame.payload, _transaction); !decoded) {
+        if (auto decoded = wire::decode_sdk_transaction(_frame.payload, _transaction, _version);
+            !decoded) {
             return eddy::fail(user_process_errc::protocol, "bad transaction: {}",
                               decoded.error().message);
         }
@@ -316,7 +319,7 @@ runtime::batch_outcome sdk_computation::process_batch(runtime::task_context& ctx
         std::size_t bytes = 0;
         while (last < batch.size()) {
             const record r = batch.at(last);
-            bytes += record_bytes(r.stream, r.key, r.value);
+            bytes += record_bytes(r, batch.trace_of(last));
             if (last > first && bytes > request_budget_bytes) {
                 break;
             }
@@ -325,7 +328,7 @@ runtime::batch_outcome sdk_computation::process_batch(runtime::task_context& ctx
         _request.clear();
         _current_batch = _next_batch++;
         wire::sdk_request request(_request, wire::frame_type::sdk_process, _current_batch,
-                                  ctx.watermark(), last - first);
+                                  ctx.watermark(), last - first, _version);
         seen.clear();
         for (std::size_t i = first; i < last; ++i) {
             const record r = batch.at(i);
@@ -334,7 +337,7 @@ runtime::batch_outcome sdk_computation::process_batch(runtime::task_context& ctx
                 ctx.bind(r.key, r.time, batch.group_hint(i));
                 lookup_state(ctx);
             }
-            request.record(r.stream, r.key, r.value, r.time, _state);
+            request.record(r.stream, r.key, r.value, r.time, _state, batch.trace_of(i));
         }
         request.finish();
         exchange(ctx);
@@ -358,7 +361,7 @@ runtime::batch_outcome sdk_computation::process_timers(runtime::task_context& ct
     _request.clear();
     _current_batch = _next_batch++;
     wire::sdk_request request(_request, wire::frame_type::sdk_fire_timers, _current_batch,
-                              ctx.watermark(), due.size());
+                              ctx.watermark(), due.size(), _version);
     std::unordered_set<std::string_view> seen;
     for (const auto& timer : due) {
         _state.clear();
@@ -396,9 +399,14 @@ runtime::batch_outcome sdk_computation::apply(runtime::task_context& ctx, const 
     for (const auto& timer : _transaction.timers) {
         ctx.set_timer(timer.key, timer.time, timer.domain, timer.tag);
     }
+    // A record the SDK produced while processing a traced input came back
+    // with that input's context: the runtime derives its span from it, as
+    // for a C++ computation's produce under a traced record.
     for (const auto& record : _transaction.produced) {
+        ctx.set_trace_parent(record.trace ? &*record.trace : nullptr);
         ctx.produce(record.stream, record.key, record.value, record.time);
     }
+    ctx.set_trace_parent(nullptr);
     for (const auto& line : _transaction.logs) {
         ctx.log(line.level, line.text);
     }

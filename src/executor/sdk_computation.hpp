@@ -11,7 +11,9 @@
 // out in one `process` (`fire_timers`) frame, each key's stored state with
 // its first record; one `transaction` comes back and is applied as a unit:
 // state writes, then timers, then the produced records, then logs and
-// failures. Strictly one request outstanding.
+// failures. Strictly one request outstanding. Traced input records go out
+// with their trace contexts; a produced record that comes back with one is
+// produced under it as its trace parent (docs/protocol.md 11.3).
 //
 // The state a key has is looked up under every state name this computation
 // has written (learned from its transactions): the in-memory store cannot
@@ -95,6 +97,8 @@ private:
     std::unique_ptr<user_connection> _connection;
     std::string _config_json;
     std::string _sdk;  // the SDK's name and version, from its hello
+    // The protocol version its hello said: version 1 carries no trace contexts.
+    std::uint16_t _version = wire::sdk_protocol_version;
     std::uint64_t _next_batch = 1;
     std::uint64_t _current_batch = 0;
     std::string _dead_letters;  // this computation's dead-letter stream

@@ -39,6 +39,32 @@ config_settings config_settings_of(const std::map<std::string, std::string, std:
         }
         settings.max_retries = static_cast<std::uint32_t>(retries);
     }
+    if (config.contains("trace_sample_one_in")) {
+        const auto one_in = non_negative(config, "trace_sample_one_in", computation);
+        if (one_in > 1'000'000'000) {
+            throw std::invalid_argument(
+                fmt::format("computation '{}': trace_sample_one_in {} is above 1000000000",
+                            computation, one_in));
+        }
+        settings.tracing.sample_one_in = static_cast<std::uint32_t>(one_in);
+    }
+    if (const auto keys = config.find("trace_keys"); keys != config.end()) {
+        std::string_view rest = keys->second;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            std::string_view key = rest.substr(0, comma);
+            while (!key.empty() && key.front() == ' ') {
+                key.remove_prefix(1);
+            }
+            while (!key.empty() && key.back() == ' ') {
+                key.remove_suffix(1);
+            }
+            if (!key.empty()) {
+                settings.tracing.keys.emplace(key);
+            }
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        }
+    }
     return settings;
 }
 

@@ -12,9 +12,14 @@
 //   max_retries             how many times a callback that throws is retried
 //                           before its input goes to the dead-letter stream
 //                           (default: the runtime's, 2)
+//   trace_sample_one_in     one record in this many that has no traced parent
+//                           starts a trace (default 1000; 0: none does)
+//   trace_keys              comma-separated keys whose records always start a
+//                           trace (default none)
 //
 // Threading: pure functions.
 
+#include "tracing.hpp"
 #include "watermark_tracker.hpp"
 #include <eddy/record.hpp>
 
@@ -30,6 +35,7 @@ struct config_settings {
     time_micros watermark_delay = 0;
     idleness idle;
     std::optional<std::uint32_t> max_retries;  // unset: the runtime's default
+    trace_settings tracing;
 };
 
 // Throws std::invalid_argument naming `computation` and the option when a

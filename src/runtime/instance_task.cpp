@@ -12,6 +12,25 @@ namespace {
 // A batch waiting longer than this in a busy source's output leaves anyway.
 constexpr std::int64_t linger_nanos = 200'000;
 
+// The latencies of one processed input batch (metrics): per record, the time
+// its callbacks took (the time blocked sending excluded), and processing time
+// minus event time of its first record, standing for the batch.
+void note_latencies(instance_counters& counters, const record_batch& batch, std::int64_t started,
+                    std::uint64_t blocked_before, time_micros now) {
+    if (batch.size() == 0) {
+        return;
+    }
+    const auto blocked = counters.blocked_nanos.load(std::memory_order_relaxed) - blocked_before;
+    const auto spent = monotonic_nanos() - started - static_cast<std::int64_t>(blocked);
+    const auto records = static_cast<std::int64_t>(batch.size());
+    counters.processing.observe(spent / records, batch.size());
+    // Event times are the user's: far past, future or min_time must not overflow.
+    constexpr time_micros longest = INT64_MAX / 1000;
+    const time_micros time = batch.at(0).time;
+    const time_micros lag = time < now - longest ? longest : time > now ? 0 : now - time;
+    counters.event_time_latency.observe(lag * 1000, batch.size());
+}
+
 }  // namespace
 
 instance_task::instance_task(instance_settings settings, std::unique_ptr<computation> user,
@@ -96,10 +115,14 @@ void instance_task::commit() {
     if (_hooks.before) {
         _hooks.before();
     }
+    const std::int64_t commit_started = _hooks.before ? monotonic_nanos() : 0;
     if (const auto committed = _store->commit(); !committed) {
         throw std::runtime_error(fmt::format("{}[{}]: state commit failed: {}",
                                              _settings.computation, _settings.index,
                                              committed.error().message));
+    }
+    if (commit_started != 0) {
+        _counters.commit.observe(monotonic_nanos() - commit_started, 1);
     }
     if (_hooks.after) {
         _hooks.after();
@@ -192,8 +215,10 @@ init_outcome instance_task::init() {
     return init_outcome::ready;
 }
 
-void instance_task::process(const record_batch& batch, bool commit_after) {
+void instance_task::process(record_batch& batch, bool commit_after) {
     _output.refresh();
+    const std::int64_t started = monotonic_nanos();
+    const std::uint64_t blocked_before = _counters.blocked_nanos.load(std::memory_order_relaxed);
     if (_failed) {
         instance_counters::add(_counters.dead_letters, batch.size());
     } else {
@@ -202,12 +227,22 @@ void instance_task::process(const record_batch& batch, bool commit_after) {
         instance_counters::add(_counters.records_in, batch.size());
         if (_batched != nullptr) {
             if (batch.size() != 0) {
+                const std::int64_t traced_from = batch.traced() ? begin_processed(batch) : 0;
                 count(_batched->process_batch(_context, batch));
+                _context.set_trace_parent(nullptr);
+                if (traced_from != 0) {
+                    end_processed(batch, traced_from);
+                }
             }
         } else {
+            std::size_t next_trace = 0;
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 const record r = batch.at(i);
                 _context.bind(r.key, r.time, batch.group_hint(i));
+                const std::int64_t traced_from =
+                    next_trace < batch.traces().size() && batch.traces()[next_trace].index == i
+                        ? begin_processed(batch, next_trace)
+                        : 0;
                 (void)guarded(
                     "process_record",
                     [&] {
@@ -215,8 +250,12 @@ void instance_task::process(const record_batch& batch, bool commit_after) {
                             .stream = r.stream, .key = r.key, .value = r.value, .time = r.time});
                     },
                     [&] { _user->process_record(_context, r); });
+                if (traced_from != 0) [[unlikely]] {
+                    end_processed(batch, traced_from, next_trace++);
+                }
             }
         }
+        note_latencies(_counters, batch, started, blocked_before, _settings.clock->now());
     }
     const bool advanced = _inputs.observe(batch.sender, batch.watermark,
                                           batch.marker == channel_marker::end_of_stream,
@@ -242,6 +281,7 @@ poll_status instance_task::poll() {
     if (_declarer != nullptr && polled) {
         _output.channels().advance_watermark(_declarer->declared_watermark());
     }
+    _counters.output_watermark.store(_output.channels().watermark(), std::memory_order_relaxed);
     commit();
     return polled ? status : poll_status::finished;
 }
@@ -332,6 +372,7 @@ void instance_task::update_output_watermark() {
         watermark = std::min(watermark, *timer);
     }
     _output.channels().advance_watermark(watermark);
+    _counters.output_watermark.store(_output.channels().watermark(), std::memory_order_relaxed);
 }
 
 void instance_task::set_upstreams(const std::vector<instance_id>& upstreams) {
@@ -362,6 +403,48 @@ void instance_task::finish() {
     commit();
     _output.channels().finish();
     commit();  // the end of stream leaves through the after-hook
+}
+
+std::int64_t instance_task::begin_processed(record_batch& batch, std::size_t trace) {
+    // The record's context now names its processed span: what the records
+    // the callback produces descend from.
+    auto& traced = batch.traces()[trace];
+    _processed_parents.assign(1, traced.context.span_id);
+    traced.context.span_id = _output.tracer().ids().next_span();
+    _context.set_trace_parent(&traced.context);
+    return system_micros();
+}
+
+void instance_task::end_processed(const record_batch& batch, std::int64_t start,
+                                  std::size_t trace) {
+    _context.set_trace_parent(nullptr);
+    const auto& traced = batch.traces()[trace];
+    const record r = batch.at(traced.index);
+    _output.tracer().record(span{traced.context.trace_id, traced.context.span_id,
+                                 _processed_parents[0], span_kind::processed, start,
+                                 system_micros(), std::string(r.stream), std::string(r.key)});
+}
+
+std::int64_t instance_task::begin_processed(record_batch& batch) {
+    // A batched computation echoes each record's context (trace_of) on what
+    // it produces from it: every traced record's context names its processed span.
+    _processed_parents.clear();
+    for (auto& traced : batch.traces()) {
+        _processed_parents.push_back(traced.context.span_id);
+        traced.context.span_id = _output.tracer().ids().next_span();
+    }
+    return system_micros();
+}
+
+void instance_task::end_processed(const record_batch& batch, std::int64_t start) {
+    const std::int64_t end = system_micros();
+    for (std::size_t t = 0; t < batch.traces().size(); ++t) {
+        const auto& traced = batch.traces()[t];
+        const record r = batch.at(traced.index);
+        _output.tracer().record(span{traced.context.trace_id, traced.context.span_id,
+                                     _processed_parents[t], span_kind::processed, start, end,
+                                     std::string(r.stream), std::string(r.key)});
+    }
 }
 
 }  // namespace eddy::runtime

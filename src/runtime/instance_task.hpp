@@ -67,7 +67,9 @@ public:
     // fires the event-time timers the new watermark passes. Then commits,
     // unless `commit_after` is false: a driver that processes several
     // queued batches in a row commits them as one (group commit) with commit().
-    void process(const record_batch& batch, bool commit_after = true);
+    // A traced record's context in `batch` is rewritten to its processed
+    // span's (what the records produced from it descend from).
+    void process(record_batch& batch, bool commit_after = true);
     // Polls a source once; `finished` also when the source failed beyond retries.
     [[nodiscard]] poll_status poll();
     // Fires processing-time timers due by the clock.
@@ -102,6 +104,8 @@ public:
     void import_state(const state::state_entry& entry);
     void import_timer(const state::stored_timer& timer);
     [[nodiscard]] state::state_store& store() { return *_store; }
+    // Sampling and span ids (configured by the executor; off by default).
+    [[nodiscard]] runtime::tracer& tracer() { return _output.tracer(); }
 
     // End of input: the watermark goes to max_time (event-time timers fire),
     // pending processing-time timers are dropped, end of stream goes out.
@@ -123,6 +127,13 @@ private:
     void forget(const due_timer& due);
     void dead_letter(const failed_input& input, std::string_view error, std::uint32_t attempts);
     void update_output_watermark();
+    // Tracing the processed span of traced record `trace` of `batch` (begin:
+    // its start time, never 0), or of every traced record of a batch for a
+    // batched computation.
+    std::int64_t begin_processed(record_batch& batch, std::size_t trace);
+    void end_processed(const record_batch& batch, std::int64_t start, std::size_t trace);
+    std::int64_t begin_processed(record_batch& batch);
+    void end_processed(const record_batch& batch, std::int64_t start);
 
     instance_settings _settings;
     std::unique_ptr<computation> _user;
@@ -140,6 +151,7 @@ private:
     instance_counters& _counters;
     task_context _context;
     bool _failed = false;
+    std::vector<span_id> _processed_parents;  // tracing: received span ids of the traced records
 };
 
 }  // namespace eddy::runtime

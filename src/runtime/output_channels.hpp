@@ -68,6 +68,12 @@ public:
         }
         to.open->append(to.open_slot, key, value, time, group_hint);
     }
+    // Marks the record appended last to `destination`'s open batch as traced.
+    // REQUIRES: append to `destination` was the last call.
+    void trace_last(instance_id destination, const trace_context& context,
+                    const std::array<std::byte, 8>& parent_span, std::int64_t stamp_micros) {
+        _channels[destination.value()].open->trace_last(context, parent_span, stamp_micros);
+    }
     // An `output` number that names no stream: look the stream up by name.
     static constexpr std::uint32_t unnamed_output = UINT32_MAX;
 

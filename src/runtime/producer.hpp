@@ -15,6 +15,7 @@
 #include "errors.hpp"
 #include "output_channels.hpp"
 #include "routing_table.hpp"
+#include "tracing.hpp"
 
 #include <memory>
 #include <string>
@@ -37,10 +38,11 @@ public:
     // caller (the context) re-passed the value view through the stack with
     // one 16-byte copy of two 8-byte stores, a store-forwarding stall that
     // was a twentieth of each producing stage's time in bench/pipeline.
-    [[nodiscard]] [[gnu::always_inline]] result<void, runtime_errc> produce(std::string_view stream,
-                                                                            std::string_view key,
-                                                                            std::string_view value,
-                                                                            time_micros time) {
+    // `parent`: the trace context the record descends from (nullptr: none;
+    // then the tracer decides whether it starts a trace).
+    [[nodiscard]] [[gnu::always_inline]] result<void, runtime_errc> produce(
+        std::string_view stream, std::string_view key, std::string_view value, time_micros time,
+        const trace_context* parent = nullptr) {
         std::size_t output = 0;
         while (output < _outputs.size() && _outputs[output] != stream) {
             ++output;
@@ -51,6 +53,10 @@ public:
         instance_counters::add(_counters.records_out, 1);
         if (_watermark_source == watermark_source::produced_times && time > _max_produced) {
             advance_produced_watermark(time);
+        }
+        if (parent != nullptr || _tracer.sample(key)) [[unlikely]] {
+            produce_traced(output, key, value, time, parent);
+            return {};
         }
         if (const auto index = _output_index[output]) {
             const std::string_view name = _outputs[output];
@@ -73,9 +79,14 @@ public:
     void refresh();
 
     [[nodiscard]] output_channels& channels() { return _channels; }
+    [[nodiscard]] runtime::tracer& tracer() { return _tracer; }
 
 private:
     void resolve_outputs();
+    // produce() for a traced record: a produced span, and a sent context per
+    // destination. Out of line: one record in many comes here.
+    void produce_traced(std::size_t output, std::string_view key, std::string_view value,
+                        time_micros time, const trace_context* parent);
     // Counts and describes a produce to a stream that is not an output.
     [[nodiscard]] result<void, runtime_errc> unknown_output(std::string_view stream);
     // A source produced a record later than any before: its watermark follows.
@@ -96,6 +107,7 @@ private:
     const time_micros _watermark_delay;
     time_micros _max_produced = min_time;
     instance_counters& _counters;
+    runtime::tracer _tracer;
 };
 
 }  // namespace eddy::runtime

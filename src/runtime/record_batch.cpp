@@ -27,9 +27,17 @@ void record_batch::grow_arena(std::size_t needed) {
     _arena_capacity = capacity;
 }
 
+const trace_context* record_batch::find_trace(std::size_t i) const {
+    const auto found = std::lower_bound(
+        _traces.begin(), _traces.end(), i,
+        [](const traced_record& t, std::size_t wanted) { return t.index < wanted; });
+    return found != _traces.end() && found->index == i ? &found->context : nullptr;
+}
+
 void record_batch::clear() {
     _arena_size = 0;
     _index.clear();
+    _traces.clear();
     sender = instance_id{};
     sequence = sequence_number{};
     watermark = min_time;

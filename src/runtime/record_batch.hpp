@@ -12,8 +12,11 @@
 // Threading: owned by one thread at a time; ownership moves with the pointer.
 
 #include "base/strong_id.hpp"
+#include "base/trace_context.hpp"
 #include <eddy/record.hpp>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -89,6 +92,37 @@ public:
     // The key group the sender computed for record i, or no_key_group.
     [[nodiscard]] std::uint32_t group_hint(std::size_t i) const { return _index[i].group_hint; }
 
+    // Tracing (docs/architecture.md, "Tracing"): a sparse side table of the
+    // traced records, in record order, so that an untraced batch pays one
+    // empty-vector check. `stamp_micros` is a system-clock time the hop
+    // that holds the batch gives meaning to: when the record was produced
+    // (sending side) or when its frame was decoded (receiving side).
+    // `parent_span` is the span that `context`'s span descends from (sending
+    // side: the produced span; receiving side: the upstream's sent span).
+    struct traced_record {
+        std::uint32_t index;
+        trace_context context;
+        std::array<std::byte, 8> parent_span;
+        std::int64_t stamp_micros;
+    };
+    // Marks the record appended last as traced with `context`.
+    // REQUIRES: !empty(), and no record after it is traced yet.
+    void trace_last(const trace_context& context, const std::array<std::byte, 8>& parent_span,
+                    std::int64_t stamp_micros) {
+        _traces.push_back(traced_record{static_cast<std::uint32_t>(_index.size() - 1), context,
+                                        parent_span, stamp_micros});
+    }
+    // The trace context record i carries, or nullptr when it is not traced.
+    // Valid until the batch is next changed. What an SDK computation echoes
+    // back through task_context::set_trace_parent for the records it produces.
+    [[nodiscard]] const trace_context* trace_of(std::size_t i) const {
+        return _traces.empty() ? nullptr : find_trace(i);
+    }
+    [[nodiscard]] bool traced() const { return !_traces.empty(); }
+    [[nodiscard]] const std::vector<traced_record>& traces() const { return _traces; }
+    // The same, for the hop that rewrites the contexts (a new span per hop).
+    [[nodiscard]] std::vector<traced_record>& traces() { return _traces; }
+
     // Empties the batch and resets the header; keeps the buffers.
     void clear();
 
@@ -103,6 +137,7 @@ private:
     };
     // Makes room for `needed` arena bytes, keeping what is there.
     void grow_arena(std::size_t needed);
+    [[nodiscard]] const trace_context* find_trace(std::size_t i) const;
 
     std::vector<std::string> _streams;  // kept across clear(): usually the same next time
     std::uint32_t _last_stream = UINT32_MAX;
@@ -113,6 +148,7 @@ private:
     std::size_t _arena_size = 0;
     std::size_t _arena_capacity = 0;
     std::vector<entry> _index;
+    std::vector<traced_record> _traces;  // ordered by index; usually empty
 };
 
 }  // namespace eddy::runtime

@@ -79,7 +79,7 @@ private:
     // stalls store forwarding, measured per record in bench/pipeline).
     void produce_at(std::string_view stream, std::string_view key, std::string_view value,
                     time_micros time) {
-        auto produced = _output.produce(stream, key, value, time);
+        auto produced = _output.produce(stream, key, value, time, _trace_parent);
         if (!produced) [[unlikely]] {
             report_produce_error(std::move(produced.error()));
         }

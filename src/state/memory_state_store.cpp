@@ -119,6 +119,7 @@ state_result<void> memory_state_store::put(key_group group, std::string_view key
                                            std::string_view name, std::string_view value) {
     const found at = lookup(group, key, name);
     if (at.position != not_found) {
+        _bytes = _bytes - _entries[at.position].value.size() + value.size();
         _entries[at.position].value.assign(value);  // keeps the buffer when the value fits
         return {};
     }
@@ -131,6 +132,7 @@ state_result<void> memory_state_store::put(key_group group, std::string_view key
         entry{at.hash, group, std::string(key), std::string(value), std::string(name)});
     index(at.hash, position);
     _last = position;
+    _bytes += key.size() + value.size() + name.size();
     return {};
 }
 
@@ -142,6 +144,8 @@ state_result<void> memory_state_store::erase(key_group group, std::string_view k
         return {};
     }
     unindex(slot_of(position));
+    const entry& gone = _entries[position];
+    _bytes -= gone.key.size() + gone.value.size() + gone.name.size();
     // Keep the entries dense: the last one moves into the freed position.
     const auto last = static_cast<std::uint32_t>(_entries.size() - 1);
     if (position != last) {
@@ -171,7 +175,13 @@ state_result<void> memory_state_store::erase_range(key_group_range range) {
         return fail(state_errc::invalid_argument, "key group range [{}, {}) is reversed",
                     range.first, range.last);
     }
-    std::erase_if(_entries, [&](const entry& e) { return range.contains(e.group); });
+    std::erase_if(_entries, [&](const entry& e) {
+        if (range.contains(e.group)) {
+            _bytes -= e.key.size() + e.value.size() + e.name.size();
+            return true;
+        }
+        return false;
+    });
     _last = not_found;
     if (!_slots.empty()) {
         rebuild_index(_slots.size());

@@ -47,6 +47,8 @@ public:
     [[nodiscard]] state_result<void> commit() override { return {}; }
 
     [[nodiscard]] std::size_t size() const { return _entries.size(); }
+    // Bytes of keys, names and values held.
+    [[nodiscard]] std::uint64_t approximate_bytes() override { return _bytes; }
 
 private:
     struct entry {
@@ -98,6 +100,7 @@ private:
     std::vector<entry> _entries;
     std::vector<slot> _slots;  // empty until the first put
     std::size_t _mask = 0;     // _slots.size() - 1
+    std::uint64_t _bytes = 0;  // of every entry's key, name and value
     std::string _last_name;    // the name of the previous call and its hash
     std::uint64_t _last_name_hash = 0;
     std::uint32_t _last = not_found;  // the entry the previous call found

@@ -184,6 +184,10 @@ public:
     // estimate from their index blocks (to a block, as stored: compressed).
     // Uncommitted writes are not counted. Cheap: reads no data block.
     [[nodiscard]] state_result<std::vector<std::uint64_t>> approximate_sizes(key_group_range range);
+    // The bytes of state and timers of every key group, as approximate_sizes
+    // counts them (files: RocksDB's estimate; memtables: one pass over their
+    // state and timers, so the caller bounds how often); 0 if it cannot say.
+    [[nodiscard]] std::uint64_t approximate_bytes() override;
 
     // The outbox of the channel to `channel.peer` (the receiver). Frames are
     // opaque bytes (the encoded batch, resent as is).

@@ -94,6 +94,10 @@ public:
     // Makes every write since the last commit durable as one unit. The
     // in-memory store has nothing to do; the RocksDB store writes its batch.
     [[nodiscard]] virtual state_result<void> commit() = 0;
+    // Roughly how many bytes of keyed state (and timers, where the store keeps
+    // them) it holds, for metrics; 0 when the store does not say. May cost a
+    // pass over what is in memory: callers call it now and then.
+    [[nodiscard]] virtual std::uint64_t approximate_bytes() { return 0; }
 };
 
 }  // namespace eddy::state

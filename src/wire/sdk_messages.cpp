@@ -1,7 +1,10 @@
 #include "wire/sdk_messages.hpp"
 
+#include "wire/detail/little_endian.hpp"
 #include "wire/detail/payload_reader.hpp"
 #include "wire/detail/payload_writer.hpp"
+
+#include <cstring>
 
 namespace eddy::wire {
 
@@ -47,6 +50,47 @@ wire_result<void> read_state(payload_reader& in, std::vector<sdk_state_entry>& i
     return {};
 }
 
+void write_trace(byte_buffer& out, const trace_context& trace) {
+    std::byte* at = out.prepare(sdk_trace_context_bytes);
+    std::memcpy(at, trace.trace_id.data(), trace.trace_id.size());
+    std::memcpy(at + 16, trace.span_id.data(), trace.span_id.size());
+    at[24] = static_cast<std::byte>(trace.flags);
+    out.commit(at + sdk_trace_context_bytes);
+}
+
+// The trace section closing a process or transaction (version 2): `traced`,
+// then (index, context) pairs, indices increasing and below `items`. Calls
+// `attach(index, context)` for each.
+template <class Attach>
+wire_result<void> read_traces(payload_reader& in, std::string_view message, std::size_t items,
+                              Attach&& attach) {
+    EDDY_WIRE_TRY(traced, checked_count(in, "traced items", 1 + sdk_trace_context_bytes));
+    std::uint64_t next = 0;  // the smallest index allowed next
+    for (std::size_t i = 0; i < traced; ++i) {
+        const std::size_t at = in.offset();
+        EDDY_WIRE_TRY(index, in.varint("traced index"));
+        if (index < next || index >= items) {
+            return fail(wire_errc::bad_length,
+                        "{}: traced index {} at offset {} is out of order or out of range "
+                        "(indices increase and stay below the {} items)",
+                        message, index, at, items);
+        }
+        next = index + 1;
+        trace_context trace;
+        EDDY_WIRE_TRY(id_high, in.fixed<std::uint64_t>("trace id"));
+        EDDY_WIRE_TRY(id_low, in.fixed<std::uint64_t>("trace id"));
+        EDDY_WIRE_TRY(span, in.fixed<std::uint64_t>("span id"));
+        EDDY_WIRE_TRY(flags, in.fixed<std::uint8_t>("trace flags"));
+        // Stored back little-endian: the bytes exactly as they were on the wire.
+        (void)detail::store_le(trace.trace_id.data(), id_high);
+        (void)detail::store_le(trace.trace_id.data() + 8, id_low);
+        (void)detail::store_le(trace.span_id.data(), span);
+        trace.flags = flags;
+        attach(static_cast<std::size_t>(index), trace);
+    }
+    return {};
+}
+
 }  // namespace
 
 void encode(const sdk_init& message, byte_buffer& out) {
@@ -74,8 +118,8 @@ void encode_sdk_goodbye(byte_buffer& out) {
 }
 
 sdk_request::sdk_request(byte_buffer& out, frame_type type, std::uint64_t batch,
-                         time_micros watermark, std::size_t items)
-    : _out(out), _frame(begin_frame(out, type)) {
+                         time_micros watermark, std::size_t items, std::uint16_t version)
+    : _out(out), _frame(begin_frame(out, type)), _type(type), _version(version) {
     payload_writer(_out).fixed(batch).fixed(watermark).varint(items);
 }
 
@@ -88,28 +132,42 @@ void sdk_request::state(std::span<const sdk_state_entry> entries) {
 }
 
 void sdk_request::record(std::string_view stream, std::string_view key, std::string_view value,
-                         time_micros time, std::span<const sdk_state_entry> entries) {
+                         time_micros time, std::span<const sdk_state_entry> entries,
+                         const trace_context* trace) {
     payload_writer(_out).bytes(stream).bytes(key).bytes(value).fixed(time);
     state(entries);
+    if (trace != nullptr && sdk_carries_traces(_version)) {
+        _traced.push_back({_items, *trace});
+    }
+    ++_items;
 }
 
 void sdk_request::timer(std::string_view key, std::string_view tag, time_micros time,
                         time_domain domain, std::span<const sdk_state_entry> entries) {
     payload_writer(_out).bytes(key).bytes(tag).fixed(time).fixed(domain_byte(domain));
     state(entries);
+    ++_items;
 }
 
 std::size_t sdk_request::finish() {
+    if (_type == frame_type::sdk_process && sdk_carries_traces(_version)) {
+        payload_writer(_out).varint(_traced.size());
+        for (const auto& item : _traced) {
+            payload_writer(_out).varint(item.index);
+            write_trace(_out, item.trace);
+        }
+    }
     return std::size_t{4} + finish_frame(_out, _frame);
 }
 
 wire_result<sdk_hello> decode_sdk_hello(std::span<const std::byte> payload) {
     payload_reader in(payload, "sdk_hello");
     EDDY_WIRE_TRY(version, in.fixed<std::uint16_t>("version"));
-    if (version != sdk_protocol_version) {
+    if (version < sdk_oldest_protocol_version || version > sdk_protocol_version) {
         return fail(wire_errc::version_mismatch,
-                    "sdk_hello: protocol version {} is not spoken here (this executor speaks {})",
-                    version, sdk_protocol_version);
+                    "sdk_hello: protocol version {} is not spoken here (this executor speaks {} "
+                    "to {})",
+                    version, sdk_oldest_protocol_version, sdk_protocol_version);
     }
     EDDY_WIRE_TRY(sdk, in.bytes("sdk"));
     EDDY_WIRE_TRY(metadata, in.bytes("metadata"));
@@ -135,8 +193,8 @@ wire_result<sdk_error> decode_sdk_error(std::span<const std::byte> payload) {
     return sdk_error{code, message};
 }
 
-wire_result<void> decode_sdk_transaction(std::span<const std::byte> payload,
-                                         sdk_transaction& into) {
+wire_result<void> decode_sdk_transaction(std::span<const std::byte> payload, sdk_transaction& into,
+                                         std::uint16_t version) {
     payload_reader in(payload, "transaction");
     into.produced.clear();
     into.writes.clear();
@@ -153,7 +211,7 @@ wire_result<void> decode_sdk_transaction(std::span<const std::byte> payload,
         EDDY_WIRE_TRY(key, in.bytes("produced key"));
         EDDY_WIRE_TRY(value, in.bytes("produced value"));
         EDDY_WIRE_TRY(time, in.fixed<std::int64_t>("produced time"));
-        into.produced.push_back({stream, key, value, time});
+        into.produced.push_back({stream, key, value, time, std::nullopt});
     }
 
     EDDY_WIRE_TRY(writes, checked_count(in, "state writes", 4));
@@ -202,6 +260,12 @@ wire_result<void> decode_sdk_transaction(std::span<const std::byte> payload,
         EDDY_WIRE_TRY(message, in.bytes("failure message"));
         into.failures.push_back({index, attempts, message});
     }
+    if (sdk_carries_traces(version)) {
+        EDDY_WIRE_CHECK(read_traces(in, "transaction", into.produced.size(),
+                                    [&](std::size_t index, const trace_context& trace) {
+                                        into.produced[index].trace = trace;
+                                    }));
+    }
     EDDY_WIRE_CHECK(in.finish());
     return {};
 }
@@ -212,7 +276,7 @@ void encode(const sdk_hello& message, byte_buffer& out) {
     finish_frame(out, frame);
 }
 
-void encode(const sdk_transaction& message, byte_buffer& out) {
+void encode(const sdk_transaction& message, byte_buffer& out, std::uint16_t version) {
     const std::size_t frame = begin_frame(out, frame_type::sdk_transaction);
     payload_writer writer(out);
     writer.fixed(message.batch).varint(message.produced.size());
@@ -235,11 +299,25 @@ void encode(const sdk_transaction& message, byte_buffer& out) {
     for (const auto& f : message.failures) {
         writer.fixed(f.index).fixed(f.attempts).bytes(f.message);
     }
+    if (sdk_carries_traces(version)) {
+        std::size_t traced = 0;
+        for (const auto& r : message.produced) {
+            traced += r.trace ? 1 : 0;
+        }
+        writer.varint(traced);
+        for (std::size_t i = 0; i < message.produced.size(); ++i) {
+            if (const auto& trace = message.produced[i].trace) {
+                writer.varint(i);
+                write_trace(out, *trace);
+            }
+        }
+    }
     finish_frame(out, frame);
 }
 
 wire_result<sdk_decoded_request> decode_sdk_request(frame_type type,
-                                                    std::span<const std::byte> payload) {
+                                                    std::span<const std::byte> payload,
+                                                    std::uint16_t version) {
     const bool records = type == frame_type::sdk_process;
     payload_reader in(payload, records ? "process" : "fire_timers");
     sdk_decoded_request request;
@@ -271,6 +349,12 @@ wire_result<sdk_decoded_request> decode_sdk_request(frame_type type,
             item.domain = domain;
         }
         EDDY_WIRE_CHECK(read_state(in, item.state));
+    }
+    if (records && sdk_carries_traces(version)) {
+        EDDY_WIRE_CHECK(read_traces(in, "process", request.items.size(),
+                                    [&](std::size_t index, const trace_context& trace) {
+                                        request.items[index].trace = trace;
+                                    }));
     }
     EDDY_WIRE_CHECK(in.finish());
     return request;

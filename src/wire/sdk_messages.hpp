@@ -12,11 +12,16 @@
 // entries, then finish it.
 //
 //     wire::sdk_request request(out, wire::frame_type::sdk_process, batch_id, watermark, n);
-//     request.record(stream, key, value, time, entries);   // n times
+//     request.record(stream, key, value, time, entries, trace);   // n times
 //     request.finish();
+//
+// Trace contexts (version 2 and later) travel in a trailing section of
+// `process` and `transaction`: (item index, 25-byte context) pairs for the
+// traced items only, so untraced traffic costs one byte per frame.
 //
 // Pure functions and single-owner builders, safe from any thread.
 
+#include "base/trace_context.hpp"
 #include "wire/byte_buffer.hpp"
 #include "wire/errc.hpp"
 #include "wire/frame.hpp"
@@ -24,14 +29,24 @@
 #include <eddy/record.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 namespace eddy::wire {
 
-// The SDK protocol version this build speaks (sdk_hello.version).
-inline constexpr std::uint16_t sdk_protocol_version = 1;
+// The newest SDK protocol version this build speaks (sdk_hello.version), and
+// the oldest it still accepts. The executor speaks the version the SDK said
+// hello with: version 1 has no trace sections.
+inline constexpr std::uint16_t sdk_protocol_version = 2;
+inline constexpr std::uint16_t sdk_oldest_protocol_version = 1;
+[[nodiscard]] constexpr bool sdk_carries_traces(std::uint16_t version) {
+    return version >= 2;
+}
+
+// A trace context on the SDK connection: trace id, span id, flags (6.3).
+inline constexpr std::size_t sdk_trace_context_bytes = 25;
 
 // Requests go out up to this size; transactions are accepted up to this size.
 inline constexpr std::uint32_t max_sdk_request_bytes = 16u << 20;
@@ -66,6 +81,9 @@ struct sdk_produced {
     std::string_view key;
     std::string_view value;
     time_micros time = 0;
+    // The context of the input it was produced while processing, as the SDK
+    // echoed it; the executor derives the record's own span from it.
+    std::optional<trace_context> trace;
 };
 struct sdk_state_write {
     std::string_view key;
@@ -118,12 +136,15 @@ void encode_sdk_shutdown(byte_buffer& out);
 class sdk_request {
 public:
     // `type` is sdk_process or sdk_fire_timers; `items` is how many records
-    // or timers will follow.
+    // or timers will follow; `version` the SDK's (from its hello).
     sdk_request(byte_buffer& out, frame_type type, std::uint64_t batch, time_micros watermark,
-                std::size_t items);
+                std::size_t items, std::uint16_t version = sdk_protocol_version);
 
+    // `trace`: the record's trace context, or nullptr; dropped for a
+    // version-1 SDK.
     void record(std::string_view stream, std::string_view key, std::string_view value,
-                time_micros time, std::span<const sdk_state_entry> state);
+                time_micros time, std::span<const sdk_state_entry> state,
+                const trace_context* trace = nullptr);
     void timer(std::string_view key, std::string_view tag, time_micros time, time_domain domain,
                std::span<const sdk_state_entry> state);
     // Patches the frame length; returns the frame's size in bytes.
@@ -132,22 +153,34 @@ public:
 private:
     void state(std::span<const sdk_state_entry> entries);
 
+    struct traced_item {
+        std::uint64_t index;
+        trace_context trace;
+    };
+
     byte_buffer& _out;
     std::size_t _frame;
+    frame_type _type;
+    std::uint16_t _version;
+    std::uint64_t _items = 0;          // appended so far
+    std::vector<traced_item> _traced;  // allocates only for a traced request
 };
 
 // Decoders of a frame's payload (as split_frame gives it).
 [[nodiscard]] wire_result<sdk_hello> decode_sdk_hello(std::span<const std::byte> payload);
 [[nodiscard]] wire_result<sdk_init> decode_sdk_init(std::span<const std::byte> payload);
 [[nodiscard]] wire_result<sdk_error> decode_sdk_error(std::span<const std::byte> payload);
-// Fills `into` (cleared first, its vectors' memory reused).
-[[nodiscard]] wire_result<void> decode_sdk_transaction(std::span<const std::byte> payload,
-                                                       sdk_transaction& into);
+// Fills `into` (cleared first, its vectors' memory reused); `version` is the
+// SDK's, from its hello.
+[[nodiscard]] wire_result<void> decode_sdk_transaction(
+    std::span<const std::byte> payload, sdk_transaction& into,
+    std::uint16_t version = sdk_protocol_version);
 
 // Test and tooling side: the SDK's half of the encoders and decoders, used by
 // the executor's tests to play a user process.
 void encode(const sdk_hello& message, byte_buffer& out);
-void encode(const sdk_transaction& message, byte_buffer& out);
+void encode(const sdk_transaction& message, byte_buffer& out,
+            std::uint16_t version = sdk_protocol_version);
 void encode_sdk_goodbye(byte_buffer& out);
 
 // One record or timer of a decoded request, with its state entries.
@@ -159,6 +192,7 @@ struct sdk_request_item {
     time_micros time = 0;
     time_domain domain = time_domain::event_time;  // timers only
     std::vector<sdk_state_entry> state;
+    std::optional<trace_context> trace;  // records only
 };
 struct sdk_decoded_request {
     std::uint64_t batch = 0;
@@ -166,6 +200,7 @@ struct sdk_decoded_request {
     std::vector<sdk_request_item> items;
 };
 [[nodiscard]] wire_result<sdk_decoded_request> decode_sdk_request(
-    frame_type type, std::span<const std::byte> payload);
+    frame_type type, std::span<const std::byte> payload,
+    std::uint16_t version = sdk_protocol_version);
 
 }  // namespace eddy::wire

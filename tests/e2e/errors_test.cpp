@@ -91,6 +91,15 @@ config: {stream: beat, rate: 10}
     EXPECT_NE(second.err.find("'beat'"), std::string::npos) << second;
     EXPECT_EQ(computations().size(), 1u);
     EXPECT_EQ(running_pids(), before);
+    // The one computation's own view lists its instance.
+    auto client = api();
+    const auto one =
+        client.Get("/api/v1/computations/beat", {{"Authorization", "Bearer " + token()}});
+    ASSERT_TRUE(one) << httplib::to_string(one.error());
+    ASSERT_EQ(one->status, 200) << one->body;
+    const auto listed = nlohmann::json::parse(one->body).at("instance_list");
+    ASSERT_EQ(listed.size(), 1u) << one->body;
+    EXPECT_EQ(listed.at(0).value("computation", ""), "beat") << one->body;
 }
 
 TEST_F(errors, killing_an_unknown_computation_is_refused) {

@@ -35,8 +35,11 @@ long read_count(const std::filesystem::path& path) {
 TEST(network, backpressure_bounds_sender_memory_and_loses_nothing) {
     temp_dir dir("eddy-backpressure");
     local_cluster cluster(dir.path(), link::unix_socket);
-    constexpr long records = 3'000'000;  // ~100 bytes each: ~330 MB through the channel
-    constexpr std::size_t bound = 24u << 20;
+    // The bound covers the executor's own footprint (code, threads,
+    // allocator arenas) and what backpressure lets queue; ten times it must
+    // flow through.
+    constexpr long records = 3'600'000;  // ~100 bytes each: ~360 MB through the channel
+    constexpr std::size_t bound = 32u << 20;
     cluster.add({.name = "gen",
                  .builtin = "generator",
                  .outputs = {"records"},

@@ -77,7 +77,9 @@ INSTANTIATE_TEST_SUITE_P(
                       failure_case{"crash", "closed its connection",
                                    "misbehave: crashing on the first request"},
                       failure_case{"hang", "no answer within 1000 ms", "misbehave: mode hang"},
-                      failure_case{"garbage", "broke the protocol", "misbehave: mode garbage"}),
+                      failure_case{"garbage", "broke the protocol", "misbehave: mode garbage"},
+                      failure_case{"bad_trace", "bad transaction: transaction: traced index 0",
+                                   "misbehave: mode bad_trace"}),
     [](const auto& info) { return info.param.mode; });
 
 }  // namespace

@@ -287,13 +287,33 @@ bool expire_zookeeper_session(const std::string& hosts, std::int64_t session_id,
     clientid_t id{};
     id.client_id = session_id;
     std::memcpy(id.passwd, password.data(), std::min(password.size(), sizeof id.passwd));
-    zhandle_t* zh = zookeeper_init(hosts.c_str(), ignore_events, 10000, &id, nullptr, 0);
-    if (zh == nullptr) {
-        return false;
+    // Attaching takes the session's connection from its owner, which
+    // reconnects at once; when the owner wins that race back before our
+    // close reaches the server, the close is lost with our connection and
+    // the session lives on. So: attach and close until an attach is told
+    // that the session has expired.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool attached_once = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+        zhandle_t* zh = zookeeper_init(hosts.c_str(), ignore_events, 10000, &id, nullptr, 0);
+        if (zh == nullptr) {
+            return false;
+        }
+        int state = 0;
+        (void)wait_until(
+            [&] {
+                state = zoo_state(zh);
+                return state == ZOO_CONNECTED_STATE || state == ZOO_EXPIRED_SESSION_STATE;
+            },
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now()));
+        zookeeper_close(zh);  // closes the session: the server ends it for its owner too
+        if (state == ZOO_EXPIRED_SESSION_STATE) {
+            return attached_once;
+        }
+        attached_once = attached_once || state == ZOO_CONNECTED_STATE;
     }
-    const bool attached = wait_until([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, timeout);
-    zookeeper_close(zh);  // closes the session: the server ends it for its owner too
-    return attached;
+    return false;
 }
 
 }  // namespace eddy::testing

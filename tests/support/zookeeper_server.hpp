@@ -101,8 +101,10 @@ private:
 // Ends the ZooKeeper session `session_id` by attaching a second client to it
 // (with its password) and closing that client: the server closes the
 // session, removes its ephemeral nodes, and the owner's client learns that
-// its session expired when it next talks to a server. False if the second
-// client could not attach within `timeout`.
+// its session expired when it next talks to a server. It attaches again
+// until the server says the session has expired (a close can be lost when
+// the owner takes its connection back first). False if that did not happen
+// within `timeout`.
 [[nodiscard]] bool expire_zookeeper_session(
     const std::string& hosts, std::int64_t session_id, std::string_view password,
     std::chrono::milliseconds timeout = std::chrono::seconds(10));

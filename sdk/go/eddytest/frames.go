@@ -47,6 +47,7 @@ type Record struct {
 	Stream, Key, Value string
 	Time               int64
 	State              []string
+	Trace              string // its 25-byte trace context, "" when untraced
 }
 
 // Timer is one timer of a fire_timers request, with its key's state entries
@@ -72,6 +73,7 @@ type Transaction struct {
 type Output struct {
 	Stream, Key, Value string
 	Time               int64
+	Trace              string // the 25-byte trace context it carries, "" when none
 }
 
 // WriteOp says whether a state write puts or erases a value.
@@ -146,8 +148,29 @@ func ProcessPayload(batch uint64, watermark int64, records ...Record) []byte {
 		b = binary.LittleEndian.AppendUint64(b, uint64(r.Time))
 		b = appendState(b, r.State)
 	}
+	return appendTraceSection(b, len(records), func(i int) string { return records[i].Trace })
+}
+
+// appendTraceSection appends the (index, context) pairs of the items whose
+// trace is not empty, after their count.
+func appendTraceSection(b []byte, n int, trace func(int) string) []byte {
+	traced := 0
+	for i := 0; i < n; i++ {
+		if trace(i) != "" {
+			traced++
+		}
+	}
+	b = appendVarint(b, uint64(traced))
+	for i := 0; i < n; i++ {
+		if t := trace(i); t != "" {
+			b = append(appendVarint(b, uint64(i)), t...)
+		}
+	}
 	return b
 }
+
+// TraceContextBytes is the size of a trace context (docs/protocol.md 6.3).
+const TraceContextBytes = 25
 
 // FireTimersPayload encodes a fire_timers request's payload.
 func FireTimersPayload(batch uint64, watermark int64, timers ...Timer) []byte {
@@ -176,7 +199,7 @@ func DecodeTransaction(payload []byte) (Transaction, error) {
 	var tx Transaction
 	tx.Batch = d.u64("batch")
 	for n := d.varint("produced"); n > 0 && d.err == nil; n-- {
-		tx.Produced = append(tx.Produced, Output{d.string("stream"), d.string("key"), d.string("value"), d.i64("time")})
+		tx.Produced = append(tx.Produced, Output{Stream: d.string("stream"), Key: d.string("key"), Value: d.string("value"), Time: d.i64("time")})
 	}
 	for n := d.varint("writes"); n > 0 && d.err == nil; n-- {
 		tx.Writes = append(tx.Writes, Write{d.string("key"), d.string("name"), WriteOp(d.u8("op")), d.string("value")})
@@ -189,6 +212,18 @@ func DecodeTransaction(payload []byte) (Transaction, error) {
 	}
 	for n := d.varint("failures"); n > 0 && d.err == nil; n-- {
 		tx.Failures = append(tx.Failures, Failure{d.u32("index"), d.u32("attempts"), d.string("message")})
+	}
+	next := uint64(0)
+	for n := d.varint("traced"); n > 0 && d.err == nil; n-- {
+		index := d.varint("traced index")
+		trace := d.take("trace context", TraceContextBytes)
+		if d.err == nil && (index < next || index >= uint64(len(tx.Produced))) {
+			d.err = fmt.Errorf("traced index %d is not after the previous one and below the %d produced", index, len(tx.Produced))
+		}
+		if d.err == nil {
+			tx.Produced[index].Trace = string(trace)
+		}
+		next = index + 1
 	}
 	return tx, d.finish("transaction")
 }

@@ -16,14 +16,15 @@ func TestDecodeTransaction(t *testing.T) {
 		"\x01\x02ab\x05count\x01\x00" +
 		"\x01\x02ab\x01t\x07\x00\x00\x00\x00\x00\x00\x00\x01" +
 		"\x01\x02\x02hi" +
-		"\x01\x02\x00\x00\x00\x03\x00\x00\x00\x04oops")
+		"\x01\x02\x00\x00\x00\x03\x00\x00\x00\x04oops" +
+		"\x01\x00" + strings.Repeat("\x07", TraceContextBytes))
 	tx, err := DecodeTransaction(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Transaction{
 		Batch:    1,
-		Produced: []Output{{"counts", "ab", "3", 5}},
+		Produced: []Output{{"counts", "ab", "3", 5, strings.Repeat("\x07", TraceContextBytes)}},
 		Writes:   []Write{{"ab", "count", Erase, ""}},
 		Timers:   []TimerSet{{"ab", "t", 7, eddy.ProcessingTime}},
 		Logs:     []Log{{eddy.Warn, "hi"}},
@@ -35,12 +36,14 @@ func TestDecodeTransaction(t *testing.T) {
 }
 
 func TestDecodeTransactionRejects(t *testing.T) {
-	empty := "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	empty := "\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 	cases := []struct{ name, payload, want string }{
 		{"trailing byte", empty + "\x00", "1 trailing bytes"},
 		{"truncated batch", empty[:5], "batch: truncated"},
 		{"truncated string", empty[:8] + "\x01\x05ab", "stream: truncated"},
 		{"overlong varint", empty[:8] + "\x80\x00", "not in its shortest form"},
+		{"trace of nothing produced", empty[:13] + "\x01\x00" + strings.Repeat("\x07", TraceContextBytes), "traced index 0"},
+		{"no trace section", empty[:13], "traced: truncated"},
 	}
 	for _, c := range cases {
 		if _, err := DecodeTransaction([]byte(c.payload)); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -61,6 +61,7 @@ public final class PassthroughBench {
             p.putLong(1_700_000_000_000_000L + i);
             p.put((byte) 0);
         }
+        p.put((byte) 0);  // no traced records
         return java.util.Arrays.copyOf(p.array(), p.position());
     }
 

@@ -51,6 +51,7 @@ function processFrame(batch) {
         w.i64(1_700_000_000_000_000 + i);
         w.varint(0);
     }
+    w.varint(0); // no traced records
     return frame(FrameType.PROCESS, w.view());
 }
 

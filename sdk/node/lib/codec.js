@@ -28,7 +28,9 @@ const FRAME_NAMES = new Map(Object.entries(FrameType).map(([name, type]) => [typ
 // `error` codes (protocol.md 11.3).
 const ErrorCode = Object.freeze({ PROTOCOL_ERROR: 1, UNSUPPORTED_VERSION: 2, INTERNAL: 3 });
 
-const PROTOCOL_VERSION = 1;
+const PROTOCOL_VERSION = 2;
+// A trace context (protocol.md 6.3): trace id 16, span id 8, flags 1.
+const TRACE_CONTEXT_BYTES = 25;
 
 // The largest frame `length` this SDK accepts: the executor's own limit for
 // transactions. Requests are at most 16 MiB, so this leaves room.
@@ -375,6 +377,7 @@ module.exports = {
     FrameType,
     ErrorCode,
     PROTOCOL_VERSION,
+    TRACE_CONTEXT_BYTES,
     MAX_FRAME_LENGTH,
     INT64_MIN,
     INT64_MAX,

@@ -5,7 +5,7 @@
 // its payload exactly or throws ProtocolError; it decodes the whole request
 // before any callback runs, so nothing of a malformed frame is delivered.
 
-const { FrameType, PROTOCOL_VERSION, ProtocolError, Reader, Writer, frame, varintLength } = require('./codec');
+const { FrameType, PROTOCOL_VERSION, TRACE_CONTEXT_BYTES, ProtocolError, Reader, Writer, frame, varintLength } = require('./codec');
 const { Record, Timer } = require('./computation');
 
 // Every record takes at least 12 bytes (three empty `bytes`, time, m): a
@@ -93,7 +93,32 @@ class StreamNames {
     }
 }
 
-// -> { batch, watermark, records: Record[], seeds: Map | null }
+// The trace section closing a process: (index, context) pairs, indices
+// increasing and below `items`. -> Map<index, Buffer of 25> | null
+function readTraces(r, items) {
+    const n = r.varint('traced count');
+    if (n === 0) return null;
+    if (n > r.remaining() / (1 + TRACE_CONTEXT_BYTES)) {
+        throw new ProtocolError('count_mismatch', `process claims ${n} traced records with ${r.remaining()} bytes left`);
+    }
+    const traces = new Map();
+    let smallest = 0;
+    for (let i = 0; i < n; i++) {
+        const index = r.varint('traced index');
+        if (index < smallest || index >= items) {
+            throw new ProtocolError('bad_length', `process traced index ${index} is not after the previous one and below the ${items} records`);
+        }
+        if (r.remaining() < TRACE_CONTEXT_BYTES) {
+            throw new ProtocolError('truncated', `process trace context of record ${index} runs past the end`);
+        }
+        traces.set(Number(index), Buffer.from(r.buf.subarray(r.pos, r.pos + TRACE_CONTEXT_BYTES)));
+        r.pos += TRACE_CONTEXT_BYTES;
+        smallest = Number(index) + 1;
+    }
+    return traces;
+}
+
+// -> { batch, watermark, records: Record[], seeds: Map | null, traces: Map<index, Buffer> | null }
 function decodeProcess(payload, streamNames = new StreamNames()) {
     const r = new Reader(payload, 0, payload.length, 'process');
     const batch = r.u64('batch');
@@ -112,8 +137,9 @@ function decodeProcess(payload, streamNames = new StreamNames()) {
         seeds = readState(r, key, seeds);
         records[i] = new Record(stream, key, value, time);
     }
+    const traces = readTraces(r, n);
     r.finish();
-    return { batch, watermark, records, seeds };
+    return { batch, watermark, records, seeds, traces };
 }
 
 // -> { batch, watermark, timers: Timer[], seeds: Map | null }

@@ -139,11 +139,14 @@ class Session {
         const ctx = this._ctx;
         this._tx.begin(request.batch);
         ctx._beginRequest(request.watermark, request.seeds);
+        const traces = request.traces;
         for (let i = 0; i < records.length; i++) {
             const record = records[i];
             ctx._beginCallback(record.key, record.time);
+            if (traces !== null) this._tx.setTrace(traces.get(i) ?? null);
             this._invoke(RECORD, record, i);
         }
+        this._tx.setTrace(null);
         this._socket.write(this._tx.finish());
     }
 

@@ -7,8 +7,8 @@
 // Layout trick: the produced records go straight into the frame's Buffer
 // after HEADER_ROOM bytes; `finish` writes the header (length, type, batch,
 // produced count) right-aligned in that room, so the frame is contiguous
-// without moving the records. The four smaller sections (writes, timers,
-// logs, failures) have their own Writers, appended at the end.
+// without moving the records. The five smaller sections (writes, timers,
+// logs, failures, traced) have their own Writers, appended at the end.
 //
 // Every request gets fresh Buffers (when the last ones were used): the
 // previous frame may still sit in the socket's queue, and values returned by
@@ -42,6 +42,10 @@ class TransactionBuilder {
         this._timers = new Section(256);
         this._logs = new Section(256);
         this._failures = new Section(256);
+        this._traced = new Section(64);
+        // The current input's trace context (a 25-byte Buffer) or null: every
+        // record produced meanwhile carries it unchanged.
+        this._trace = null;
         // The last stream produced to, and its encoded `bytes` field.
         this._stream = null;
         this._streamBytes = null;
@@ -58,6 +62,13 @@ class TransactionBuilder {
         this._timers.reset();
         this._logs.reset();
         this._failures.reset();
+        this._traced.reset();
+        this._trace = null;
+    }
+
+    // The trace context of the input the next callback handles, or null.
+    setTrace(trace) {
+        this._trace = trace;
     }
 
     // `time` must come from toI64. Arguments are checked before anything is
@@ -74,6 +85,12 @@ class TransactionBuilder {
         w.bytes(key, kn);
         w.bytes(value, vn);
         w.i64(time);
+        if (this._trace !== null) {
+            const t = this._traced.writer;
+            t.varint(this._producedCount);
+            t.raw(this._trace);
+            this._traced.count++;
+        }
         this._producedCount++;
     }
 
@@ -145,7 +162,7 @@ class TransactionBuilder {
     // The whole frame, a view of a Buffer no later transaction writes to.
     finish() {
         const w = this._produced;
-        for (const section of [this._writes, this._timers, this._logs, this._failures]) {
+        for (const section of [this._writes, this._timers, this._logs, this._failures, this._traced]) {
             w.varint(section.count);
             w.raw(section.writer.buf, 0, section.writer.pos);
         }

@@ -17,14 +17,18 @@ function hex(text) {
 }
 
 // protocol.md 11.5, as printed there.
+// The record is traced: its context is the W3C example traceparent.
+const WORKED_TRACE = '4b f9 2f 35 77 b3 4d a6 a3 ce 92 9d 0e 0e 47 36  00 f0 67 aa 0b a9 02 b7  01';
 const WORKED_PROCESS = hex(`
-    2e 00 00 00  42  01 00 00 00 00 00 00 00  ff ff ff ff ff ff ff ff  01
-    05 77 6f 72 64 73  02 61 62  01 31  05 00 00 00 00 00 00 00  01  05 63 6f 75 6e 74  01 32`);
+    49 00 00 00  42  01 00 00 00 00 00 00 00  ff ff ff ff ff ff ff ff  01
+    05 77 6f 72 64 73  02 61 62  01 31  05 00 00 00 00 00 00 00  01  05 63 6f 75 6e 74  01 32
+    01  00  ${WORKED_TRACE}`);
 const WORKED_TRANSACTION = hex(`
-    2e 00 00 00  44  01 00 00 00 00 00 00 00
+    49 00 00 00  44  01 00 00 00 00 00 00 00
     01  06 63 6f 75 6e 74 73  02 61 62  01 33  05 00 00 00 00 00 00 00
     01  02 61 62  05 63 6f 75 6e 74  00  01 33
-    00  00  00`);
+    00  00  00
+    01  00  ${WORKED_TRACE}`);
 
 test('varints encode as protocol.md section 3 lists them', () => {
     const vectors = [
@@ -120,6 +124,26 @@ test('the worked process frame of protocol.md 11.5 decodes field by field', () =
     assert.strictEqual(record.stream, 'words');
     assert.deepStrictEqual([record.key.toString(), record.value.toString(), record.time], ['ab', '1', 5]);
     assert.strictEqual(request.seeds.get('ab').get('count').toString(), '2');
+    assert.deepStrictEqual([...request.traces.keys()], [0]);
+    assert.strictEqual(request.traces.get(0).toString('hex'), hex(WORKED_TRACE).toString('hex'));
+});
+
+test('a bad trace section in process is rejected naming what is wrong', () => {
+    const records = WORKED_PROCESS.subarray(5, WORKED_PROCESS.length - 27);
+    const trace = hex(WORKED_TRACE);
+    const cases = [
+        [Buffer.alloc(0), 'truncated', /traced count/],
+        [Buffer.concat([hex('01 01'), trace]), 'bad_length', /traced index 1 is not after the previous one and below the 1 records/],
+        [Buffer.concat([hex('01 00'), trace.subarray(0, 10)]), 'count_mismatch', /1 traced records/],
+        [hex('00 00'), 'trailing_bytes', /./],
+    ];
+    for (const [tail, kind, message] of cases) {
+        assert.throws(
+            () => decodeProcess(Buffer.concat([records, tail])),
+            (e) => e instanceof ProtocolError && e.kind === kind && message.test(e.message),
+            tail.toString('hex'),
+        );
+    }
 });
 
 test('the worked transaction of protocol.md 11.5 encodes byte for byte', () => {
@@ -130,6 +154,7 @@ test('the worked transaction of protocol.md 11.5 encodes byte for byte', () => {
     ctx._beginRequest(request.watermark, request.seeds);
     const [record] = request.records;
     ctx._beginCallback(record.key, record.time);
+    tx.setTrace(request.traces.get(0));
     const n = Number(ctx.get('count').toString()) + 1;
     ctx.put('count', String(n));
     ctx.produce('counts', record.key, String(n));

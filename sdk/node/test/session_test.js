@@ -34,9 +34,9 @@ function rec(key, value, time, state = []) {
     return { stream: 'in', key, value, time, state };
 }
 
-test('hello carries version 1, the sdk name and the metadata JSON', async (t) => {
+test('hello carries version 2, the sdk name and the metadata JSON', async (t) => {
     const { executor, hello, initTx } = await started(t, TESTER, { index: 2, count: 3, config: { greeting: 'hi' } });
-    assert.strictEqual(hello.version, 1);
+    assert.strictEqual(hello.version, 2);
     assert.strictEqual(hello.sdk, 'node/1.0.0');
     assert.deepStrictEqual(hello.metadata, {
         name: 'tester',
@@ -58,13 +58,14 @@ test('the worked example of protocol.md 11.5 through a real process, byte for by
     executor.send(fake.encodeInit());
     await executor.expectTransaction();
     const payload = (hex) => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
-    executor.send(payload(`2e000000 42 0100000000000000 ffffffffffffffff 01
-        05776f726473 026162 0131 0500000000000000 01 05636f756e74 0132`));
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736 00f067aa0ba902b7 01';
+    executor.send(payload(`49000000 42 0100000000000000 ffffffffffffffff 01
+        05776f726473 026162 0131 0500000000000000 01 05636f756e74 0132 01 00 ${trace}`));
     const frame = await executor.expect(FrameType.TRANSACTION);
     assert.strictEqual(
         frame.toString('hex'),
         payload(`0100000000000000 01 06636f756e7473 026162 0133 0500000000000000
-            01 026162 05636f756e74 00 0133 00 00 00`).toString('hex'),
+            01 026162 05636f756e74 00 0133 00 00 00 01 00 ${trace}`).toString('hex'),
     );
     await shutDown(executor);
 });
@@ -159,6 +160,32 @@ test('failures: retried up to max_retries, reported with attempts and the last m
     assert.deepStrictEqual(tx.logs, [{ level: 1, text: 'seen b' }, { level: 2, text: 'careful' }]);
     const failure = /record 2 failed 3 times: Error: always fails/;
     assert.ok(await executor.stderrMatches(failure), `stderr: ${executor.stderr}`);
+    await shutDown(executor);
+});
+
+test("trace contexts: a traced input's outputs carry its context, others none", async (t) => {
+    const first = '4bf92f3577b34da6a3ce929d0e0e4736' + '00f067aa0ba902b7' + '01';
+    const second = '01'.repeat(25);
+    const { executor } = await started(t, TESTER, { maxRetries: 2 });
+    executor.send(
+        fake.encodeProcess(1, 0, [
+            { ...rec('a', 'count', 1), trace: first },
+            rec('b', 'count', 2),
+            { ...rec('c', 'always-fail', 3), trace: second },
+            { ...rec('k', 'timers', 9), trace: first },
+        ]),
+    );
+    const tx = await executor.expectTransaction();
+    assert.deepStrictEqual(
+        tx.produced.map((p) => `${p.key}:${p.value}:${p.trace ?? 'none'}`),
+        [`a:1:${first}`, 'b:1:none', `c:attempted:${second}`, `c:attempted:${second}`, `c:attempted:${second}`],
+    );
+    executor.send(fake.encodeFireTimers(2, 1500, [{ key: 'k', tag: 't1', time: 1000, domain: 0 }]));
+    const fired = await executor.expectTransaction();
+    assert.strictEqual(fired.produced.length, 1);
+    assert.strictEqual(fired.produced[0].trace, undefined, 'a timer set under a traced record fires untraced');
+    executor.send(fake.encodeProcess(3, 0, [rec('d', 'count', 4)]));
+    assert.strictEqual((await executor.expectTransaction()).produced[0].trace, undefined);
     await shutDown(executor);
 });
 

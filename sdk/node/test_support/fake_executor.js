@@ -13,7 +13,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const { FrameType, Reader, Writer, frame, toI64 } = require('../lib/codec');
+const { FrameType, Reader, TRACE_CONTEXT_BYTES, Writer, frame, toI64 } = require('../lib/codec');
 
 const DEADLINE_MS = 5000;
 
@@ -185,7 +185,8 @@ function writeState(w, state = []) {
     }
 }
 
-// records: [{ stream, key, value, time, state: [[name, value], ...] }]
+// records: [{ stream, key, value, time, state: [[name, value], ...], trace }],
+// `trace` (optional) the record's 25-byte trace context in hex.
 function encodeProcess(batch, watermark, records) {
     const w = new Writer();
     w.u64(batch);
@@ -198,6 +199,12 @@ function encodeProcess(batch, watermark, records) {
         w.i64(toI64(r.time, 'time'));
         writeState(w, r.state);
     }
+    w.varint(records.filter((r) => r.trace !== undefined).length);
+    records.forEach((r, index) => {
+        if (r.trace === undefined) return;
+        w.varint(index);
+        w.raw(Buffer.from(r.trace, 'hex'));
+    });
     return frame(FrameType.PROCESS, w.view());
 }
 
@@ -242,7 +249,8 @@ function list(r, readOne) {
     return items;
 }
 
-// Keys, values, names and tags as strings, for readable assertions.
+// Keys, values, names and tags as strings, for readable assertions; a
+// produced record that carries a trace context has it as `trace` (hex).
 function decodeTransaction(payload) {
     const r = new Reader(payload, 0, payload.length, 'transaction');
     const tx = {
@@ -253,6 +261,17 @@ function decodeTransaction(payload) {
         logs: list(r, () => ({ level: r.u8(), text: r.text() })),
         failures: list(r, () => ({ index: r.u32(), attempts: r.u32(), message: r.text() })),
     };
+    let smallest = 0;
+    for (let n = r.varint(); n > 0; n--) {
+        const index = r.varint();
+        if (index < smallest || index >= tx.produced.length) {
+            throw new Error(`traced index ${index} is not in ${smallest}..${tx.produced.length - 1}`);
+        }
+        if (r.remaining() < TRACE_CONTEXT_BYTES) throw new Error('trace context cut short');
+        tx.produced[index].trace = Buffer.from(r.buf.subarray(r.pos, r.pos + TRACE_CONTEXT_BYTES)).toString('hex');
+        r.pos += TRACE_CONTEXT_BYTES;
+        smallest = index + 1;
+    }
     r.finish();
     return tx;
 }

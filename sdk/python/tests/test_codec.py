@@ -6,18 +6,23 @@ import unittest
 from eddy import codec
 from eddy.codec import ProtocolError, TransactionBuffer
 
-# docs/protocol.md 11.5: `process` for counter, key "ab", state count = 2.
+# docs/protocol.md 11.5: the record's trace context (the W3C example).
+WORKED_TRACE = bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736" "00f067aa0ba902b7" "01")
+# `process` for counter, key "ab", state count = 2, traced.
 WORKED_PROCESS = bytes.fromhex(
-    "2e000000" "42" "0100000000000000" "ffffffffffffffff" "01"
+    "49000000" "42" "0100000000000000" "ffffffffffffffff" "01"
     "05776f726473" "026162" "0131" "0500000000000000" "01" "05636f756e74" "0132"
-)
-# ... and the counter's answer: count = 3 put, ab -> 3 produced on counts.
+    "01" "00"
+) + WORKED_TRACE
+# ... and the counter's answer: count = 3 put, ab -> 3 produced on counts,
+# carrying the input's context.
 WORKED_TRANSACTION = bytes.fromhex(
-    "2e000000" "44" "0100000000000000"
+    "49000000" "44" "0100000000000000"
     "01" "06636f756e7473" "026162" "0133" "0500000000000000"
     "01" "026162" "05636f756e74" "00" "0133"
     "00" "00" "00"
-)
+    "01" "00"
+) + WORKED_TRACE
 
 VARINTS = [
     (0, "00"),
@@ -69,9 +74,10 @@ class VarintTest(unittest.TestCase):
 class WorkedExampleTest(unittest.TestCase):
     def test_decodes_the_process_frame(self):
         length, frame_type = codec.HEADER.unpack_from(WORKED_PROCESS)
-        self.assertEqual((length, frame_type), (46, codec.PROCESS))
+        self.assertEqual((length, frame_type), (73, codec.PROCESS))
         self.assertEqual(len(WORKED_PROCESS), 4 + length)
-        batch, watermark, records, seeds = codec.decode_process(WORKED_PROCESS[5:], {})
+        batch, watermark, records, seeds, traces = codec.decode_process(WORKED_PROCESS[5:], {})
+        self.assertEqual(traces, {0: WORKED_TRACE})
         self.assertEqual((batch, watermark), (1, -1))
         self.assertEqual(len(records), 1)
         record = records[0]
@@ -82,7 +88,16 @@ class WorkedExampleTest(unittest.TestCase):
         tx = TransactionBuffer()
         tx.add_record(b"counts", b"ab", b"3", 5)
         tx.add_write(b"ab", b"count", 0, b"3")
+        tx.add_trace(0, WORKED_TRACE)
         self.assertEqual(tx.frame(1).hex(), WORKED_TRANSACTION.hex())
+
+    def test_untraced_frames_end_in_an_empty_trace_section(self):
+        tx = TransactionBuffer()
+        tx.add_record(b"counts", b"ab", b"3", 5)
+        tx.add_write(b"ab", b"count", 0, b"3")
+        untraced = WORKED_TRANSACTION[:-27] + b"\x00"
+        untraced = codec.HEADER.pack(47, codec.TRANSACTION) + untraced[5:]
+        self.assertEqual(tx.frame(1).hex(), untraced.hex())
 
 
 class RequestDecodingTest(unittest.TestCase):
@@ -90,8 +105,9 @@ class RequestDecodingTest(unittest.TestCase):
         value = b"v" * 300
         payload = (
             bytes(16) + b"\x01" + b"\x01s" + b"\x01k" + codec.encode_bytes(value) + bytes(8) + b"\x00"
+            + b"\x00"
         )
-        _, _, records, _ = codec.decode_process(payload, {})
+        _, _, records, _, _ = codec.decode_process(payload, {})
         self.assertEqual(records[0].value, value)
 
     def test_rejects_a_truncated_process(self):
@@ -99,6 +115,18 @@ class RequestDecodingTest(unittest.TestCase):
         for cut in (3, 17, 20, 30, len(whole) - 1):
             with self.subTest(cut=cut), self.assertRaisesRegex(ProtocolError, "truncated"):
                 codec.decode_process(whole[:cut], {})
+
+    def test_rejects_a_bad_trace_section(self):
+        records = WORKED_PROCESS[5:-27]
+        cases = [
+            (b"", "truncated varint"),
+            (b"\x01\x01" + WORKED_TRACE, "traced index 1 is not after the previous one and below 1"),
+            (b"\x01\x00" + WORKED_TRACE[:10], "1 traced items cannot fit"),
+            (b"\x02\x00" + WORKED_TRACE + b"\x00" + WORKED_TRACE, "traced index 0 is not after"),
+        ]
+        for tail, message in cases:
+            with self.subTest(tail=tail.hex()), self.assertRaisesRegex(ProtocolError, message):
+                codec.decode_process(records + tail, {})
 
     def test_rejects_trailing_bytes(self):
         with self.assertRaisesRegex(ProtocolError, "1 trailing bytes after process"):

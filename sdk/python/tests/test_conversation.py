@@ -26,7 +26,7 @@ class ConversationTest(unittest.TestCase):
 
     def test_hello_carries_version_sdk_and_metadata(self):
         self.start()
-        self.assertEqual(self.hello.version, 1)
+        self.assertEqual(self.hello.version, 2)
         self.assertEqual(self.hello.sdk, "python/1.0.0")
         self.assertEqual(
             self.hello.metadata,
@@ -119,6 +119,39 @@ class ConversationTest(unittest.TestCase):
             (b"a", b"recovered"), (b"b", b"attempt"), (b"b", b"attempt"), (b"b", b"attempt"),
             (b"c", b"1"),
         ])
+
+    def test_a_traced_inputs_outputs_carry_its_context_and_others_none(self):
+        executor = self.start(max_retries=2)
+        first = bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736" "00f067aa0ba902b7" "01")
+        second = bytes(range(25))
+        tx = executor.process_records(1, 0, [
+            ("in", "a", "count", 1),   # traced: out 0
+            ("in", "b", "count", 2),   # untraced: out 1
+            ("in", "c", "fail", 3),    # traced, three attempts: out 2, 3, 4
+            ("in", "d", "timer:9", 4), # traced, produces nothing
+            ("in", "e", "read", 5),    # untraced: out 5
+        ], traces={0: first, 2: second, 3: first})
+        self.assertEqual(len(tx.produced), 6)
+        self.assertEqual(tx.traced, {0: first, 2: second, 3: second, 4: second})
+        # A timer set under a traced record fires untraced.
+        fired = executor.fire_timers(2, 10, [("d", "tag", 9, 0)])
+        self.assertEqual(len(fired.produced), 1)
+        self.assertEqual(fired.traced, {})
+        # Nothing carries over into the next request.
+        tx = executor.process_records(3, 10, [("in", "a", "count", 6)])
+        self.assertEqual(tx.traced, {})
+        self.assertEqual(self.init_tx.traced, {})
+
+    def test_a_bad_trace_section_is_a_protocol_error(self):
+        executor = self.start()
+        from eddy import codec, executor_codec as ec
+
+        body = ec.encode_process(1, 0, [("in", "a", "count", 1)])[5:-1]
+        # Index 1 of a one-record request.
+        executor.send(codec.encode_frame(codec.PROCESS, body + b"\x01\x01" + bytes(25)))
+        code, message = executor.error()
+        self.assertEqual(code, codec.PROTOCOL_ERROR)
+        self.assertIn("traced index 1", message)
 
     def test_init_failure_is_retried_and_reported_at_index_zero(self):
         self.start(max_retries=1, config={"init_fails": "yes"})

@@ -48,6 +48,7 @@ requests.times do |batch|
     Eddy::Codec.append_bytes(payload, "v" * 100)
     [1_700_000_000_000_000 + i, 0].pack("q<C", buffer: payload)
   end
+  Eddy::Codec.append_varint(payload, 0) # no traced records
   input << Eddy::Codec.frame(Eddy::Codec::PROCESS, payload)
 end
 input << Eddy::Codec.frame(Eddy::Codec::SHUTDOWN)

@@ -19,7 +19,7 @@ class ChildProcessTest < Minitest::Test
 
   def test_hello_init_and_shutdown
     hello = @executor.receive_hello
-    assert_equal 1, hello.version
+    assert_equal 2, hello.version
     assert_equal "ruby/#{Eddy::VERSION}", hello.sdk
     assert_equal({ "name" => "probe",
                    "inputs" => [{ "stream" => "in", "grouping" => "key" },
@@ -83,6 +83,28 @@ class ChildProcessTest < Minitest::Test
     assert_equal [[0, 3, "ArgumentError: boom x"], [1, 1, "RuntimeError: flaky y"]], t.failures.map(&:to_a)
     assert_equal [%w[x attempt], %w[x attempt], %w[x attempt], %w[y recovered], %w[z 1]],
                  t.produced.map { |p| [p.key, p.value] }, "the effects of every attempt stay"
+    finish
+  end
+
+  def test_a_traced_inputs_outputs_carry_its_context_and_others_none
+    start(max_retries: 2)
+    first = ["4bf92f3577b34da6a3ce929d0e0e4736" "00f067aa0ba902b7" "01"].pack("H*")
+    second = "\x01".b * Codec::TRACE_CONTEXT_BYTES
+    @executor.send_process(1, [["in", "a", "count", 1], ["in", "b", "count", 2],
+                               ["in", "x", "fail", 3], ["in", "k", "timer", 100]],
+                           traces: { 0 => first, 2 => second, 3 => first })
+    t = @executor.receive_transaction
+    assert_equal [%w[a 1], %w[b 1], %w[x attempt], %w[x attempt], %w[x attempt]],
+                 t.produced.map { |p| [p.key, p.value] }
+    assert_equal({ 0 => first, 2 => second, 3 => second, 4 => second }, t.traced,
+                 "every attempt's outputs carry the input's context; the untraced input's none")
+
+    @executor.send_fire_timers(2, [["k", "t1", 110, 0]], watermark: 200)
+    t = @executor.receive_transaction
+    assert_equal 1, t.produced.size
+    assert_empty t.traced, "a timer set under a traced record fires untraced"
+    @executor.send_process(3, [["in", "c", "count", 4]])
+    assert_empty @executor.receive_transaction.traced
     finish
   end
 

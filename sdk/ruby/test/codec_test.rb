@@ -11,14 +11,16 @@ class CodecTest < Minitest::Test
   def hex(text) = [text.gsub(/\s+/, "")].pack("H*")
 
   # Section 11.5: process, batch 1, watermark -1, "words"/"ab"/"1" at time 5, count = 2.
-  WORKED_PROCESS = "2e000000 42 0100000000000000 ffffffffffffffff 01 05776f726473 026162 0131 " \
-                   "0500000000000000 01 05636f756e74 0132"
-  WORKED_TRANSACTION = "2e000000 44 0100000000000000 01 06636f756e7473 026162 0133 0500000000000000 " \
-                       "01 026162 05636f756e74 00 0133 00 00 00"
+  # The record is traced: its context is the W3C example traceparent.
+  WORKED_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736 00f067aa0ba902b7 01"
+  WORKED_PROCESS = "49000000 42 0100000000000000 ffffffffffffffff 01 05776f726473 026162 0131 " \
+                   "0500000000000000 01 05636f756e74 0132 01 00 #{WORKED_TRACE}".freeze
+  WORKED_TRANSACTION = "49000000 44 0100000000000000 01 06636f756e7473 026162 0133 0500000000000000 " \
+                       "01 026162 05636f756e74 00 0133 00 00 00 01 00 #{WORKED_TRACE}".freeze
 
   def test_decodes_the_worked_process_frame
     frame = hex(WORKED_PROCESS)
-    assert_equal 46, frame.unpack1("L<")
+    assert_equal 73, frame.unpack1("L<")
     assert_equal Codec::PROCESS, frame.getbyte(4)
     request = Codec.decode_process(frame.byteslice(5..))
     assert_equal 1, request.batch
@@ -26,6 +28,19 @@ class CodecTest < Minitest::Test
     assert_equal [Eddy::Record.new("words", "ab", "1", 5)], request.items
     assert_equal({ "ab" => { "count" => "2" } }, request.seeds)
     assert_equal Encoding::BINARY, request.items[0].value.encoding
+    assert_equal({ 0 => hex(WORKED_TRACE) }, request.traces)
+  end
+
+  def test_rejects_a_bad_trace_section
+    records = hex(WORKED_PROCESS).byteslice(5...-27)
+    trace = hex(WORKED_TRACE)
+    { "" => /truncated.*traced count/,
+      "\x01\x01".b + trace => /bad_length.*traced index 1 is not after the previous one and below the 1 records/,
+      "\x01\x00".b + trace.byteslice(0, 10) => /count_mismatch.*1 traced records cannot fit/,
+      "\x00\x00".b => /trailing_bytes/ }.each do |tail, error|
+      e = assert_raises(Eddy::ProtocolError) { Codec.decode_process(records + tail) }
+      assert_match error, e.message
+    end
   end
 
   def test_encodes_the_worked_transaction
@@ -33,7 +48,7 @@ class CodecTest < Minitest::Test
     ctx = Eddy::Context.new(index: 0, count: 1, config: {})
     ctx.begin_request(request.watermark, request.seeds)
     record = request.items[0]
-    ctx.focus(record.key, record.time)
+    ctx.focus(record.key, record.time, request.traces[0])
     n = ctx.get("count").to_i + 1
     ctx.put("count", n.to_s)
     ctx.produce("counts", record.key, n.to_s)
@@ -64,7 +79,7 @@ class CodecTest < Minitest::Test
     payload = [7, 3].pack("Q<q<")
     Codec.append_varint(payload, 1)
     ["s" * 200, "k" * 130, "v" * 20_000].each { |field| Codec.append_bytes(payload, field) }
-    [-9, 0].pack("q<C", buffer: payload)
+    [-9, 0, 0].pack("q<CC", buffer: payload)
     record = Codec.decode_process(payload).items[0]
     assert_equal [200, 130, 20_000, -9],
                  [record.stream.bytesize, record.key.bytesize, record.value.bytesize, record.time]
@@ -112,7 +127,7 @@ class CodecTest < Minitest::Test
     metadata = Eddy::Metadata.new(name: "c", inputs: [Eddy::Subscription.new("w", :key)], outputs: ["o"])
     hello = Codec.encode_sdk_hello("ruby/1.0.0", metadata)
     r = Codec::Reader.new(hello.byteslice(5..), "sdk_hello")
-    assert_equal [Codec::SDK_HELLO, 1, "ruby/1.0.0"], [hello.getbyte(4), r.u16("v"), r.bytes("sdk")]
+    assert_equal [Codec::SDK_HELLO, 2, "ruby/1.0.0"], [hello.getbyte(4), r.u16("v"), r.bytes("sdk")]
     assert_equal({ "name" => "c", "inputs" => [{ "stream" => "w", "grouping" => "key" }], "outputs" => ["o"] },
                  JSON.parse(r.bytes("metadata")))
     assert_equal hex("0500000047 0100 01 78"), Codec.encode_error(1, "x")

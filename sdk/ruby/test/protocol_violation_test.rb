@@ -54,8 +54,14 @@ class ProtocolViolationTest < Minitest::Test
 
   def test_trailing_bytes
     init
-    @executor.send_frame(Codec::PROCESS, [1, 0].pack("Q<q<") + "\x00\x00")
+    @executor.send_frame(Codec::PROCESS, [1, 0].pack("Q<q<") + "\x00\x00\x00")
     assert_protocol_error(/trailing_bytes in process/)
+  end
+
+  def test_a_trace_context_for_a_record_not_sent
+    init
+    @executor.send_frame(Codec::PROCESS, [1, 0].pack("Q<q<") + "\x00\x01\x00" + ("\x00" * 25))
+    assert_protocol_error(/bad_length in process .*traced index 0 is not after the previous one and below the 0 records/)
   end
 
   def test_trailing_bytes_after_shutdown

@@ -444,8 +444,9 @@ TEST_P(channel_test, requeued_batches_acknowledged_before_they_are_written_give_
                handler->sequences.end();
     };
     for (int round = 0; round < 6; ++round) {
-        std::thread producer(send_round);
+        // Read before the producer starts: it advances `next` as it sends.
         const auto through = next + 11;
+        std::thread producer(send_round);
         ASSERT_TRUE(wait_until([&] { return reached(through); }, 10s))
             << "round " << round << ": " << handler->received();
         producer.join();

@@ -7,6 +7,7 @@
 #include "wire/frame.hpp"
 #include "wire/messages.hpp"
 #include "wire/record_batch.hpp"
+#include "wire/sdk_messages.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -26,11 +27,14 @@ void write(const std::filesystem::path& dir, const std::string& name,
                static_cast<std::streamsize>(bytes.size()));
 }
 
-// The selector form: type byte (minus one, as the target adds it back) + payload.
+// The selector form: selector byte + payload. The target maps selectors 0-6
+// to types 0x01-0x07 and 7-14 to the SDK's 0x40-0x47.
 void write_selected(const std::filesystem::path& dir, const std::string& name,
                     const byte_buffer& frame) {
     std::vector<std::byte> bytes(frame.bytes().begin() + 4, frame.bytes().end());
-    bytes[0] = static_cast<std::byte>(static_cast<std::uint8_t>(bytes[0]) - 1);
+    const auto type = static_cast<std::uint8_t>(bytes[0]);
+    const auto first_sdk = static_cast<std::uint8_t>(frame_type::sdk_hello);
+    bytes[0] = static_cast<std::byte>(type < first_sdk ? type - 1 : type - first_sdk + 7);
     write(dir, name, bytes);
 }
 
@@ -88,6 +92,48 @@ int main(int argc, char** argv) {
     one("batch_empty", [](byte_buffer& out) { batch(out, 0, false); });
     one("batch_small", [](byte_buffer& out) { batch(out, 3, true); });
     one("batch_many", [](byte_buffer& out) { batch(out, 40, true); });
+
+    // The SDK protocol (docs/protocol.md 11): traced and untraced requests
+    // and transactions.
+    trace_context sampled;
+    sampled.trace_id[0] = std::byte{0x4b};
+    sampled.trace_id[15] = std::byte{0x36};
+    sampled.span_id[0] = std::byte{0x00};
+    sampled.span_id[7] = std::byte{0xb7};
+    sampled.flags = 1;
+    one("sdk_hello", [](byte_buffer& out) {
+        encode(sdk_hello{sdk_protocol_version, "python/1.0.0",
+                         R"({"name":"counter","inputs":[{"stream":"words","grouping":"key"}],)"
+                         R"("outputs":["counts"]})"},
+               out);
+    });
+    one("sdk_init", [](byte_buffer& out) {
+        encode(sdk_init{0, 2, 2, R"({"greeting":"hi"})"}, out);
+    });
+    one("sdk_process", [&](byte_buffer& out) {
+        const sdk_state_entry count{"count", "2"};
+        sdk_request request(out, frame_type::sdk_process, 1, -1, 3);
+        request.record("words", "ab", "1", 5, {&count, 1}, &sampled);
+        request.record("words", "cd", "1", 6, {});
+        request.record("words", "ab", "1", 7, {}, &sampled);
+        request.finish();
+    });
+    one("sdk_fire_timers", [](byte_buffer& out) {
+        sdk_request request(out, frame_type::sdk_fire_timers, 2, 100, 1);
+        request.timer("ab", "flush", 90, time_domain::event_time, {});
+        request.finish();
+    });
+    one("sdk_transaction", [&](byte_buffer& out) {
+        sdk_transaction transaction;
+        transaction.batch = 1;
+        transaction.produced = {{"counts", "ab", "3", 5, sampled},
+                                {"counts", "cd", "1", 6, std::nullopt}};
+        transaction.writes = {{"ab", "count", sdk_write_op::put, "3"}};
+        transaction.timers = {{"ab", "flush", 90, time_domain::event_time}};
+        transaction.logs = {{log_level::info, "counted"}};
+        transaction.failures = {{1, 3, "ValueError: bad"}};
+        encode(transaction, out);
+    });
 
     byte_buffer stream;
     encode(hello{protocol_version, instance_id(1), instance_id(2), topology_epoch(1), "src"},

@@ -113,7 +113,8 @@ void check_request(frame_type type, std::span<const std::byte> payload) {
     sdk_request again(out, type, request->batch, request->watermark, request->items.size());
     for (const auto& item : request->items) {
         if (type == frame_type::sdk_process) {
-            again.record(item.stream, item.key, item.value, item.time, item.state);
+            again.record(item.stream, item.key, item.value, item.time, item.state,
+                         item.trace ? &*item.trace : nullptr);
         } else {
             again.timer(item.key, item.tag, item.time, item.domain, item.state);
         }

@@ -12,7 +12,10 @@ import struct
 
 from .types import Record, TimeDomain, Timer
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+
+# A trace context (docs/protocol.md 6.3): trace id 16, span id 8, flags 1.
+TRACE_CONTEXT_BYTES = 25
 
 SDK_HELLO = 0x40
 INIT = 0x41
@@ -162,11 +165,13 @@ def _decode_config(raw):
 
 
 def decode_process(payload, stream_names):
-    """(batch, watermark, records, seeds) of a `process` payload.
+    """(batch, watermark, records, seeds, traces) of a `process` payload.
 
     `records` is a list of `Record`s; `seeds` maps each key that came with
-    state entries to a dict name -> value (the first entries of a key win).
-    `stream_names` caches stream bytes -> str across requests.
+    state entries to a dict name -> value (the first entries of a key win);
+    `traces` maps the index of each traced record to its 25-byte trace
+    context (empty when none is traced). `stream_names` caches stream bytes
+    -> str across requests.
     """
     end = len(payload)
     if end < _REQUEST_FIXED.size:
@@ -230,8 +235,37 @@ def decode_process(payload, stream_names):
         raise ProtocolError(f"truncated process: record {index} of {count}") from None
     if pos > end:
         raise ProtocolError(f"truncated process: record {count - 1} of {count}")
+    traces, pos = decode_traces(payload, pos, count, "process")
     _check_consumed(payload, pos, "process")
-    return batch, watermark, records, seeds
+    return batch, watermark, records, seeds, traces
+
+
+def decode_traces(payload, pos, items, what):
+    """({index: 25-byte context}, position after) of the trace section at
+    `payload[pos]`: a varint count, then (varint index, context) pairs with
+    indices strictly increasing and below `items`."""
+    if pos < len(payload) and payload[pos] == 0:
+        return {}, pos + 1  # the usual case: nothing traced
+    count, pos = decode_varint(payload, pos)
+    if count > (len(payload) - pos) // (1 + TRACE_CONTEXT_BYTES):
+        raise ProtocolError(
+            f"truncated {what}: {count} traced items cannot fit "
+            f"in the {len(payload) - pos} bytes left"
+        )
+    traces = {}
+    smallest = 0
+    for _ in range(count):
+        index, pos = decode_varint(payload, pos)
+        if index < smallest or index >= items:
+            raise ProtocolError(
+                f"{what}: traced index {index} is not after the previous one and below {items}"
+            )
+        if pos + TRACE_CONTEXT_BYTES > len(payload):
+            raise ProtocolError(f"truncated {what}: trace context of item {index}")
+        traces[index] = bytes(payload[pos : pos + TRACE_CONTEXT_BYTES])
+        pos += TRACE_CONTEXT_BYTES
+        smallest = index + 1
+    return traces, pos
 
 
 def decode_fire_timers(payload):
@@ -329,6 +363,8 @@ class TransactionBuffer:
         "n_logs",
         "failures",
         "n_failures",
+        "traced",
+        "n_traced",
     )
 
     def __init__(self):
@@ -342,6 +378,8 @@ class TransactionBuffer:
         self.n_logs = 0
         self.failures = bytearray()
         self.n_failures = 0
+        self.traced = bytearray()
+        self.n_traced = 0
 
     def add_record(self, stream, key, value, time):
         out = self.produced
@@ -373,6 +411,13 @@ class TransactionBuffer:
         self.logs += encode_bytes(text)
         self.n_logs += 1
 
+    def add_trace(self, index, trace):
+        """Marks produced record `index` as carrying `trace` (25 bytes);
+        called in increasing `index` order."""
+        self.traced += encode_varint(index)
+        self.traced += trace
+        self.n_traced += 1
+
     def add_failure(self, index, attempts, message):
         self.failures += _FAILURE_FIXED.pack(index, attempts)
         self.failures += encode_bytes(message)
@@ -393,6 +438,8 @@ class TransactionBuffer:
             self.logs,
             encode_varint(self.n_failures),
             self.failures,
+            encode_varint(self.n_traced),
+            self.traced,
         ]
         length = 1 + sum(len(part) for part in payload_parts)
         if length > MAX_TRANSACTION_LENGTH:

@@ -44,6 +44,7 @@ class Context:
         "_count",
         "_config",
         "_stream_fields",
+        "_trace",
     )
 
     def __init__(self, index, count, config):
@@ -56,6 +57,9 @@ class Context:
         self._count = count
         self._config = config
         self._stream_fields = {}  # stream name -> its encoded `bytes` field
+        # The current input record's trace context (25 bytes) or None: every
+        # record produced meanwhile carries it unchanged.
+        self._trace = None
 
     def produce(self, stream, key, value, time=None):
         """Sends a record on `stream` (one of the computation's outputs).
@@ -85,6 +89,8 @@ class Context:
             out += encode_varint(length)
         out += value
         out += packed_time
+        if self._trace is not None:
+            tx.add_trace(tx.n_produced, self._trace)
         tx.n_produced += 1
 
     def _stream_field(self, stream):

@@ -94,7 +94,9 @@ class Conversation:
         return tx.frame(0)
 
     def _process(self, payload):
-        batch, watermark, records, seeds = codec.decode_process(payload, self._stream_names)
+        batch, watermark, records, seeds, traces = codec.decode_process(
+            payload, self._stream_names
+        )
         ctx = self._ctx
         tx = ctx._tx = TransactionBuffer()
         ctx._views = seeds
@@ -104,11 +106,14 @@ class Conversation:
         for record in records:
             ctx._key = record.key
             ctx._time = record.time
+            if traces:
+                ctx._trace = traces.get(index)
             try:
                 process(ctx, record)
             except Exception as exc:
                 self._retry(tx, index, process, ctx, record, exc)
             index += 1
+        ctx._trace = None
         return tx.frame(batch)
 
     def _fire_timers(self, payload):

@@ -10,10 +10,11 @@ from collections import namedtuple
 from . import codec
 from .codec import I64, U16, U32, U64, ProtocolError, decode_varint, encode_bytes, encode_varint
 
-Transaction = namedtuple("Transaction", "batch produced writes timers logs failures")
+Transaction = namedtuple("Transaction", "batch produced writes timers logs failures traced")
 # produced: [(stream, key, value, time)]; writes: [(key, name, op, value)];
 # timers: [(key, tag, time, domain)]; logs: [(level, text)];
-# failures: [(index, attempts, message)]. Names and texts are str, the rest bytes.
+# failures: [(index, attempts, message)]; traced: {produced index: 25-byte
+# trace context}. Names and texts are str, the rest bytes.
 
 Hello = namedtuple("Hello", "version sdk metadata")
 
@@ -38,16 +39,27 @@ def _state_entries(state):
     return b"".join(parts)
 
 
-def encode_process(batch, watermark, records):
+def encode_process(batch, watermark, records, traces=None):
     """`records`: (stream, key, value, time) or (stream, key, value, time,
-    state dict) tuples; str or bytes."""
+    state dict) tuples; str or bytes. `traces`: {record index: 25-byte
+    trace context} for the traced records."""
     parts = [U64.pack(batch), I64.pack(watermark), encode_varint(len(records))]
     for record in records:
         stream, key, value, time = record[:4]
         state = record[4] if len(record) > 4 else None
         parts += [encode_bytes(_b(stream)), encode_bytes(_b(key)), encode_bytes(_b(value))]
         parts += [I64.pack(time), _state_entries(state)]
+    parts.append(encode_traces(traces))
     return codec.encode_frame(codec.PROCESS, b"".join(parts))
+
+
+def encode_traces(traces):
+    """A trace section: {index: 25-byte context}, in index order."""
+    traces = traces or {}
+    parts = [encode_varint(len(traces))]
+    for index in sorted(traces):
+        parts += [encode_varint(index), bytes(traces[index])]
+    return b"".join(parts)
 
 
 def encode_fire_timers(batch, watermark, timers):
@@ -119,8 +131,9 @@ def decode_transaction(payload):
     timers = [(c.bytes(), c.bytes(), c.fixed(I64), c.u8()) for _ in range(c.varint())]
     logs = [(c.u8(), c.text()) for _ in range(c.varint())]
     failures = [(c.fixed(U32), c.fixed(U32), c.text()) for _ in range(c.varint())]
+    traced, c.pos = codec.decode_traces(c.payload, c.pos, len(produced), "transaction")
     c.done()
-    return Transaction(batch, produced, writes, timers, logs, failures)
+    return Transaction(batch, produced, writes, timers, logs, failures, traced)
 
 
 def decode_error(payload):

@@ -92,8 +92,9 @@ class ExecutorEnd:
         self.send(executor_codec.encode_init(index, count, max_retries, config))
         return self.transaction()
 
-    def process_records(self, batch, watermark, records):
-        self.send(executor_codec.encode_process(batch, watermark, records))
+    def process_records(self, batch, watermark, records, traces=None):
+        """`traces`: {record index: 25-byte trace context} of traced records."""
+        self.send(executor_codec.encode_process(batch, watermark, records, traces))
         return self.transaction()
 
     def fire_timers(self, batch, watermark, timers):

@@ -11,7 +11,9 @@ module Eddy
   # Decoders raise ProtocolError naming the frame, the field and the offset.
   module Codec
     BINARY = Encoding::BINARY
-    PROTOCOL_VERSION = 1
+    PROTOCOL_VERSION = 2
+    # A trace context (docs/protocol.md 6.3): trace id 16, span id 8, flags 1.
+    TRACE_CONTEXT_BYTES = 25
 
     SDK_HELLO = 0x40
     INIT = 0x41
@@ -42,7 +44,8 @@ module Eddy
     # A decoded `process` (items are Records) or `fire_timers` (items are
     # Timers). `seeds` maps a key to its stored state (name => value), from
     # the first item of that key carrying entries; nil when no item had any.
-    Request = Struct.new(:batch, :watermark, :items, :seeds)
+    # traces: {record index => 25-byte trace context} or nil (process only).
+    Request = Struct.new(:batch, :watermark, :items, :seeds, :traces)
     # A decoded `error` from the executor.
     ErrorMessage = Struct.new(:code, :message)
 
@@ -125,6 +128,13 @@ module Eddy
       end
 
       def remaining = @size - @pos
+
+      # The next `size` bytes, which the caller has checked are there.
+      def raw(size)
+        text = @buf.byteslice(@pos, size)
+        @pos += size
+        text
+      end
 
       # The offset of the next field, for a caller that reads a stretch itself.
       attr_accessor :pos
@@ -242,8 +252,9 @@ module Eddy
         i += 1
       end
       r.pos = pos
+      traces = decode_traces(r, n)
       r.finish
-      Request.new(batch, watermark, records, seeds)
+      Request.new(batch, watermark, records, seeds, traces)
     end
 
     # fire_timers: timers in firing order, state entries as in process.
@@ -265,6 +276,31 @@ module Eddy
       end
       r.finish
       Request.new(batch, watermark, timers, seeds)
+    end
+
+    # The trace section closing a process: (index, context) pairs, indices
+    # increasing and below `items`. nil when nothing is traced.
+    def decode_traces(reader, items)
+      n = reader.varint("traced count")
+      return nil if n.zero?
+
+      if n > reader.remaining / (1 + TRACE_CONTEXT_BYTES)
+        reader.fail!("count_mismatch", "#{n} traced records cannot fit in the #{reader.remaining} bytes left")
+      end
+      traces = {}
+      smallest = 0
+      n.times do
+        index = reader.varint("traced index")
+        if index < smallest || index >= items
+          reader.fail!("bad_length", "traced index #{index} is not after the previous one and below the #{items} records")
+        end
+        if reader.remaining < TRACE_CONTEXT_BYTES
+          reader.fail!("truncated", "the trace context of record #{index} runs past the end")
+        end
+        traces[index] = reader.raw(TRACE_CONTEXT_BYTES)
+        smallest = index + 1
+      end
+      traces
     end
 
     def decode_state(reader, entries)

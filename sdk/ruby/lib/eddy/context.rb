@@ -25,6 +25,7 @@ module Eddy
       @config = config
       @key = NO_KEY
       @time = 0
+      @trace = nil
       @watermark = 0
       reset_effects
       @views = nil
@@ -50,6 +51,11 @@ module Eddy
         Codec.append_bytes(@produced, key)
         Codec.append_bytes(@produced, value)
         [time].pack("q<", buffer: @produced)
+      end
+      if @trace
+        Codec.append_varint(@traced, @produced_count)
+        @traced << @trace
+        @traced_count += 1
       end
       @produced_count += 1
       nil
@@ -125,10 +131,13 @@ module Eddy
       @views = seeds
     end
 
-    # Makes `key` (nil in init: no key) and `time` current for the next callback.
-    def focus(key, time)
+    # Makes `key` (nil in init: no key) and `time` current for the next
+    # callback; `trace` is the input record's trace context (25 bytes) or nil,
+    # carried unchanged by every record the callback produces.
+    def focus(key, time, trace = nil)
       @key = key.nil? ? NO_KEY : key
       @time = time
+      @trace = trace
     end
 
     # Counts a failed callback: `index` of its item, `attempts` raises, the
@@ -149,9 +158,11 @@ module Eddy
       append_section(payload, @timers_count, @timers)
       append_section(payload, @logs_count, @logs)
       append_section(payload, @failures_count, @failures)
+      append_section(payload, @traced_count, @traced)
       reset_effects
       @views = nil
       @key = NO_KEY
+      @trace = nil
       Codec.frame(Codec::TRANSACTION, payload)
     end
 
@@ -163,7 +174,9 @@ module Eddy
       @timers = String.new(encoding: Codec::BINARY)
       @logs = String.new(encoding: Codec::BINARY)
       @failures = String.new(encoding: Codec::BINARY)
+      @traced = String.new(encoding: Codec::BINARY)
       @produced_count = @writes_count = @timers_count = @logs_count = @failures_count = 0
+      @traced_count = 0
     end
 
     def append_section(payload, count, bytes)

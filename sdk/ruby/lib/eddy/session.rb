@@ -97,12 +97,13 @@ module Eddy
       context = @context
       computation = @computation
       items = request.items
+      traces = request.traces
       context.begin_request(request.watermark, request.seeds)
       index = 0
       count = items.size
       while index < count
         item = items[index]
-        context.focus(item.key, item.time)
+        context.focus(item.key, item.time, traces && traces[index])
         begin
           if callback == :process_record
             computation.process_record(context, item)

@@ -23,7 +23,8 @@ class FakeExecutor
   TimerSet = Struct.new(:key, :tag, :time, :domain)
   Log = Struct.new(:level, :text)
   Failure = Struct.new(:index, :attempts, :message)
-  Transaction = Struct.new(:batch, :produced, :writes, :timers, :logs, :failures)
+  # traced: {produced index => 25-byte trace context}.
+  Transaction = Struct.new(:batch, :produced, :writes, :timers, :logs, :failures, :traced)
 
   attr_reader :socket, :stderr_path
 
@@ -115,14 +116,20 @@ class FakeExecutor
     send_frame(Eddy::Codec::INIT, payload)
   end
 
-  # records: [stream, key, value, time, {state}] each.
-  def send_process(batch, records, watermark: 0)
+  # records: [stream, key, value, time, {state}] each; traces: {record index
+  # => 25-byte trace context}.
+  def send_process(batch, records, watermark: 0, traces: {})
     payload = [batch, watermark].pack("Q<q<")
     Eddy::Codec.append_varint(payload, records.size)
     records.each do |stream, key, value, time, state|
       [stream, key, value].each { |field| Eddy::Codec.append_bytes(payload, field) }
       [time].pack("q<", buffer: payload)
       append_state(payload, state || {})
+    end
+    Eddy::Codec.append_varint(payload, traces.size)
+    traces.sort.each do |index, trace|
+      Eddy::Codec.append_varint(payload, index)
+      payload << trace.b
     end
     send_frame(Eddy::Codec::PROCESS, payload)
   end
@@ -178,8 +185,18 @@ class FakeExecutor
       list(r) { Write.new(r.bytes("key"), r.bytes("name"), r.u8("op"), r.bytes("value")) },
       list(r) { TimerSet.new(r.bytes("key"), r.bytes("tag"), r.i64("time"), r.u8("domain")) },
       list(r) { Log.new(r.u8("level"), r.bytes("text")) },
-      list(r) { Failure.new(r.u32("index"), r.u32("attempts"), r.bytes("message")) }
+      list(r) { Failure.new(r.u32("index"), r.u32("attempts"), r.bytes("message")) },
+      {}
     )
+    smallest = 0
+    r.varint("traced").times do
+      index = r.varint("traced index")
+      raise "traced index #{index} is not in #{smallest}...#{transaction.produced.size}" \
+        unless index >= smallest && index < transaction.produced.size
+
+      transaction.traced[index] = r.raw(Eddy::Codec::TRACE_CONTEXT_BYTES)
+      smallest = index + 1
+    end
     r.finish
     transaction
   end

@@ -8,7 +8,9 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The SDK side of the executor ↔ SDK protocol (docs/protocol.md 11) over an already-connected
@@ -43,6 +45,7 @@ public final class Conversation {
     private final StateViews views = new StateViews();
     private final RequestContext context = new RequestContext(transaction, views);
     private final List<Record> records = new ArrayList<>();
+    private final Map<Integer, byte[]> traces = new HashMap<>();
     private final List<Timer> timers = new ArrayList<>();
     private boolean initialized;
     private long maxRetries;
@@ -166,14 +169,20 @@ public final class Conversation {
     private void process() throws ProtocolException, IOException, InternalFailure {
         records.clear();
         views.clear();
-        RequestDecoder.Batch batch = decoder.process(payload, records, views);
+        traces.clear();
+        RequestDecoder.Batch batch = decoder.process(payload, records, views, traces);
         transaction.clear();
         context.beginRequest(batch.watermark());
+        boolean traced = !traces.isEmpty();
         for (int i = 0, n = records.size(); i < n; i++) {
             Record record = records.get(i);
             context.beginInput(record.key(), record.time());
+            if (traced) {
+                transaction.trace(traces.get(i));
+            }
             deliver(i, record, null);
         }
+        transaction.trace(null);
         records.clear();
         answer(batch.batch());
     }

@@ -16,7 +16,9 @@ final class FrameType {
     static final int ERROR_UNSUPPORTED_VERSION = 2;
     static final int ERROR_INTERNAL = 3;
 
-    static final int PROTOCOL_VERSION = 1;
+    static final int PROTOCOL_VERSION = 2;
+    /** Bytes of a trace context (docs/protocol.md 6.3): trace id 16, span id 8, flags 1. */
+    static final int TRACE_CONTEXT_SIZE = 25;
 
     /** Largest `length` field accepted or sent: 64 MiB. Executors send at most 16 MiB. */
     static final int MAX_FRAME_LENGTH = 64 << 20;

@@ -57,9 +57,12 @@ final class RequestDecoder {
         return new Init((int) index, (int) count, maxRetries, config);
     }
 
-    /** Decodes a {@code process} payload into `records`, seeding `views` with its state. */
-    Batch process(PayloadReader in, List<Record> records, StateViews views)
-            throws ProtocolException {
+    /**
+     * Decodes a {@code process} payload into `records`, seeding `views` with its state and
+     * putting the trace context of each traced record into `traces` by its index.
+     */
+    Batch process(PayloadReader in, List<Record> records, StateViews views,
+            Map<Integer, byte[]> traces) throws ProtocolException {
         long batch = in.i64("batch");
         long watermark = in.i64("watermark");
         int n = in.count("record count", MIN_RECORD_SIZE);
@@ -71,6 +74,7 @@ final class RequestDecoder {
             state(in, key, views);
             records.add(new Record(stream, key, value, time));
         }
+        traces(in, n, traces);
         in.expectEnd();
         return new Batch(batch, watermark);
     }
@@ -103,6 +107,30 @@ final class RequestDecoder {
         String message = in.utf8("message");
         in.expectEnd();
         return new ExecutorError(code, message);
+    }
+
+    /**
+     * The trace section closing a {@code process}: (index, context) pairs, indices increasing
+     * and below `items`.
+     */
+    private static void traces(PayloadReader in, int items, Map<Integer, byte[]> traces)
+            throws ProtocolException {
+        int n = in.count("traced count", 1 + FrameType.TRACE_CONTEXT_SIZE);
+        long next = 0;
+        for (int i = 0; i < n; i++) {
+            long index = in.varint("traced index");
+            if (index < next || index >= items) {
+                throw new ProtocolException("malformed process: traced index "
+                        + Long.toUnsignedString(index)
+                        + " is not after the previous one and below the " + items + " records");
+            }
+            if (in.remaining() < FrameType.TRACE_CONTEXT_SIZE) {
+                throw new ProtocolException("truncated process: the payload ends inside the "
+                        + "trace context of record " + index);
+            }
+            traces.put((int) index, in.take(FrameType.TRACE_CONTEXT_SIZE));
+            next = index + 1;
+        }
     }
 
     /** The state entries of an input of `key`: they seed its view on its first input only. */

@@ -17,11 +17,15 @@ final class Transaction {
     private final PayloadWriter timers = new PayloadWriter(1 << 10);
     private final PayloadWriter logs = new PayloadWriter(1 << 10);
     private final PayloadWriter failures = new PayloadWriter(1 << 10);
+    private final PayloadWriter traced = new PayloadWriter(1 << 8);
     private int producedCount;
     private int writeCount;
     private int timerCount;
     private int logCount;
     private int failureCount;
+    private int tracedCount;
+    // The current input's trace context, or null: every record produced meanwhile carries it.
+    private byte[] trace;
 
     // Stream names repeat on every produce: keep the encoded `bytes` field of the first few.
     private static final int CACHED_STREAMS = 64;
@@ -35,7 +39,14 @@ final class Transaction {
         timers.clear();
         logs.clear();
         failures.clear();
-        producedCount = writeCount = timerCount = logCount = failureCount = 0;
+        traced.clear();
+        producedCount = writeCount = timerCount = logCount = failureCount = tracedCount = 0;
+        trace = null;
+    }
+
+    /** The trace context (25 bytes, or null) of the input the next callback handles. */
+    void trace(byte[] context) {
+        trace = context;
     }
 
     void produce(String stream, byte[] key, byte[] value, long time) {
@@ -44,6 +55,11 @@ final class Transaction {
         produced.bytes(key);
         produced.bytes(value);
         produced.i64(time);
+        if (trace != null) {
+            traced.varint(producedCount);
+            traced.raw(trace, 0, trace.length);
+            tracedCount++;
+        }
         producedCount++;
     }
 
@@ -95,6 +111,7 @@ final class Transaction {
         section(frame, timerCount, timers);
         section(frame, logCount, logs);
         section(frame, failureCount, failures);
+        section(frame, tracedCount, traced);
         frame.u32At(0, frame.size() - 4);
     }
 

@@ -13,15 +13,20 @@ import java.util.Map;
 /** The codec against docs/protocol.md: the worked example of 11.5 and varint edge cases. */
 final class CodecTest {
     // docs/protocol.md 11.5, byte for byte.
+    // Its trace context: the W3C example traceparent.
+    static final String WORKED_TRACE =
+            "4b f9 2f 35 77 b3 4d a6 a3 ce 92 9d 0e 0e 47 36  00 f0 67 aa 0b a9 02 b7  01";
     static final byte[] WORKED_PROCESS = Check.hex("""
-            2e 00 00 00  42  01 00 00 00 00 00 00 00  ff ff ff ff ff ff ff ff  01
+            49 00 00 00  42  01 00 00 00 00 00 00 00  ff ff ff ff ff ff ff ff  01
             05 77 6f 72 64 73  02 61 62  01 31  05 00 00 00 00 00 00 00
-            01  05 63 6f 75 6e 74  01 32""");
+            01  05 63 6f 75 6e 74  01 32
+            01  00""" + WORKED_TRACE);
     static final byte[] WORKED_TRANSACTION = Check.hex("""
-            2e 00 00 00  44  01 00 00 00 00 00 00 00
+            49 00 00 00  44  01 00 00 00 00 00 00 00
             01  06 63 6f 75 6e 74 73  02 61 62  01 33  05 00 00 00 00 00 00 00
             01  02 61 62  05 63 6f 75 6e 74  00  01 33
-            00  00  00""");
+            00  00  00
+            01  00""" + WORKED_TRACE);
 
     /** The counter of the worked example, as in include/eddy/computation.hpp. */
     static final class Counter implements Computation {
@@ -43,11 +48,14 @@ final class CodecTest {
     public void decodesTheWorkedProcessFrame() throws Exception {
         PayloadReader in = new PayloadReader();
         in.reset(WORKED_PROCESS, 5, WORKED_PROCESS.length, "process");
-        Check.equal(46, WORKED_PROCESS.length - 4, "length field matches");
+        Check.equal(73, WORKED_PROCESS.length - 4, "length field matches");
         Check.equal(FrameType.PROCESS, WORKED_PROCESS[4] & 0xff, "type");
         List<Record> records = new ArrayList<>();
         StateViews views = new StateViews();
-        RequestDecoder.Batch batch = new RequestDecoder().process(in, records, views);
+        Map<Integer, byte[]> traces = new java.util.HashMap<>();
+        RequestDecoder.Batch batch = new RequestDecoder().process(in, records, views, traces);
+        Check.equal(1, traces.size(), "traced records");
+        Check.bytes(Check.hex(WORKED_TRACE), traces.get(0), "trace context of record 0");
         Check.equal(1L, batch.batch(), "batch");
         Check.equal(-1L, batch.watermark(), "watermark");
         Check.equal(1, records.size(), "records");
@@ -60,8 +68,31 @@ final class CodecTest {
     }
 
     @Test
+    public void rejectsABadTraceSection() {
+        byte[] records = java.util.Arrays.copyOfRange(WORKED_PROCESS, 5, WORKED_PROCESS.length - 27);
+        byte[] trace = Check.hex(WORKED_TRACE);
+        Map<String, byte[]> tails = new java.util.LinkedHashMap<>();
+        tails.put("traced index 1 is not after the previous one and below the 1 records",
+                concat(new byte[] {1, 1}, trace));
+        tails.put("traced count says 1 but only 12 byte(s) follow",
+                concat(new byte[] {1, 0}, java.util.Arrays.copyOf(trace, 11)));
+        tails.put("the payload ends inside traced count", new byte[0]);
+        for (Map.Entry<String, byte[]> tail : tails.entrySet()) {
+            byte[] payload = concat(records, tail.getValue());
+            PayloadReader in = new PayloadReader();
+            in.reset(payload, 0, payload.length, "process");
+            ProtocolException e = Check.raises(ProtocolException.class,
+                    () -> new RequestDecoder().process(in, new ArrayList<>(), new StateViews(),
+                            new java.util.HashMap<>()),
+                    tail.getKey());
+            Check.contains(e.getMessage(), tail.getKey(), "the error names the section");
+        }
+    }
+
+    @Test
     public void encodesTheWorkedTransaction() {
         Transaction transaction = new Transaction();
+        transaction.trace(Check.hex(WORKED_TRACE));
         transaction.produce("counts", "ab".getBytes(), "3".getBytes(), 5);
         transaction.put("ab".getBytes(), "count".getBytes(), "3".getBytes());
         PayloadWriter frame = new PayloadWriter(16);

@@ -17,7 +17,7 @@ final class ConversationTest {
             PayloadReader hello = new PayloadReader();
             byte[] payload = executor.hello();
             hello.reset(payload, 0, payload.length, "sdk_hello");
-            Check.equal(1, hello.u16("version"), "version");
+            Check.equal(2, hello.u16("version"), "version");
             Check.equal("java/1.0.0", hello.utf8("sdk"), "sdk");
             Check.equal("{\"name\":\"probe\",\"inputs\":[{\"stream\":\"words\",\"grouping\":\"key\"},"
                     + "{\"stream\":\"lines\",\"grouping\":\"shuffle\"}],"
@@ -116,6 +116,32 @@ final class ConversationTest {
                     answer.produced(), "the successful attempts' effects");
             Check.equal(List.of("0|1|attempt 1 failed", "1|3|never works", "2|2|attempt 2 failed"),
                     answer.failures(), "failures: index, attempts, last message");
+            shutdown(executor);
+        }
+    }
+
+    @Test
+    public void aTracedInputsOutputsCarryItsContextAndOthersNone() throws Exception {
+        String first = "4bf92f3577b34da6a3ce929d0e0e4736" + "00f067aa0ba902b7" + "01";
+        String second = "01".repeat(FrameType.TRACE_CONTEXT_SIZE);
+        try (FakeExecutor executor = FakeExecutor.start(null, PROBE)) {
+            executor.hello();
+            executor.request(Frames.init(0, 1, 2, "{}"));
+            Decoded answer = executor.request(Frames.process(1, 0,
+                    new In("words", "a", "count", 1).traced(first),
+                    new In("words", "b", "count", 2),
+                    new In("words", "x", "fail:2", 3).traced(second),
+                    new In("words", "w", "timer:500", 4).traced(first)));
+            Check.equal(List.of("out|a|1|1|trace=" + first, "out|b|1|2",
+                    "out|x|ok after 2|3|trace=" + second), answer.produced(),
+                    "each output carries its input's context, through retries");
+            Decoded fired = executor.request(Frames.fireTimers(2, 600,
+                    new Due("w", "t1", 500, 0, List.of())));
+            Check.equal(1, fired.produced().size(), "the timer produced");
+            Check.isTrue(!fired.produced().get(0).contains("trace="),
+                    "a timer set under a traced record fires untraced");
+            Decoded next = executor.request(Frames.process(3, 0, new In("words", "c", "count", 5)));
+            Check.equal(List.of("out|c|1|5"), next.produced(), "nothing carries over");
             shutdown(executor);
         }
     }

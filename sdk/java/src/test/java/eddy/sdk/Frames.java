@@ -15,10 +15,20 @@ final class Frames {
     /** A state entry or a (name, value) pair. */
     record Entry(String name, String value) {}
 
-    /** One record of a process request. */
-    record In(String stream, String key, String value, long time, List<Entry> state) {
+    /** One record of a process request; `trace` is its trace context in hex, or null. */
+    record In(String stream, String key, String value, long time, List<Entry> state,
+            String trace) {
         In(String stream, String key, String value, long time) {
-            this(stream, key, value, time, List.of());
+            this(stream, key, value, time, List.of(), null);
+        }
+
+        In(String stream, String key, String value, long time, List<Entry> state) {
+            this(stream, key, value, time, state, null);
+        }
+
+        /** This record carrying the trace context `hex`. */
+        In traced(String hex) {
+            return new In(stream, key, value, time, state, hex);
         }
     }
 
@@ -28,7 +38,10 @@ final class Frames {
     /** A decoded SDK frame: its type and payload. */
     record Frame(int type, byte[] payload) {}
 
-    /** A decoded transaction; each item rendered as "field|field|...". */
+    /**
+     * A decoded transaction; each item rendered as "field|field|...", a produced record that
+     * carries a trace context with "|trace=<hex>" after its time.
+     */
     record Decoded(long batch, List<String> produced, List<String> writes, List<String> timers,
             List<String> logs, List<String> failures) {}
 
@@ -67,6 +80,18 @@ final class Frames {
             p.utf8(r.value());
             p.i64(r.time());
             entries(p, r.state());
+        }
+        int traced = 0;
+        for (In r : records) {
+            traced += r.trace() == null ? 0 : 1;
+        }
+        p.varint(traced);
+        for (int i = 0; i < records.length; i++) {
+            if (records[i].trace() != null) {
+                p.varint(i);
+                byte[] trace = Check.hex(records[i].trace());
+                p.raw(trace, 0, trace.length);
+            }
         }
         return frame(FrameType.PROCESS, p);
     }
@@ -145,6 +170,18 @@ final class Frames {
         List<String> failures = new ArrayList<>();
         for (long n = in.varint("failures"); n > 0; n--) {
             failures.add(in.u32("index") + "|" + in.u32("attempts") + "|" + in.utf8("message"));
+        }
+        long next = 0;
+        for (long n = in.varint("traced"); n > 0; n--) {
+            long index = in.varint("traced index");
+            Check.isTrue(index >= next && index < produced.size(),
+                    "traced index " + index + " after " + next + " and below " + produced.size());
+            StringBuilder hex = new StringBuilder();
+            for (int i = 0; i < FrameType.TRACE_CONTEXT_SIZE; i++) {
+                hex.append(String.format("%02x", in.u8("trace context")));
+            }
+            produced.set((int) index, produced.get((int) index) + "|trace=" + hex);
+            next = index + 1;
         }
         in.expectEnd();
         return new Decoded(batch, produced, writes, timers, logs, failures);
