@@ -29,9 +29,13 @@
 // (one record in 1000) and at 1 in 10, in `tracing_rounds` rounds whose
 // order rotates, in the same run: throughput and the executors' CPU time per
 // record (each arm against off in the same round, median over rounds); the
-// 1-in-10 CPU cost scaled to the default (the cost is linear in the traced
-// records); and, in process, the produce path's nanoseconds per record
-// (tracing_cost.hpp). Target: tracing at the default rate costs under 3%.
+// 1-in-10 CPU cost scaled to the default, as context only (measured here,
+// the cost is not linear in the traced records: 1 in 1000 costs far more
+// than a hundredth of 1 in 10's cost, for reasons not found yet); and, in
+// process, the produce path's nanoseconds per record (tracing_cost.hpp).
+// Target: tracing at the default rate costs under 3% of throughput, judged
+// on the direct figure; this machine's noise wants --tracing-rounds 15 or
+// more.
 //
 // Targets (the issue): full-load throughput ≥ 50% of the baseline; p99 under
 // 1 ms at half load. They are reported, met or not. About 40 s in all (plus
@@ -43,7 +47,8 @@
 //                   [--half-fraction F]
 //                   [--link tcp|unix] [--executor-arg ARG]... [--verbose]
 //                   [--premade-only] [--modes-records N] [--modes-only]
-//                   [--tracing-records N] [--tracing-rate N] [--tracing-only]
+//                   [--tracing-records N] [--tracing-rate N] [--tracing-rounds N]
+//                   [--tracing-only]
 
 #include "socket_baseline.hpp"
 #include "support/local_cluster.hpp"
@@ -463,7 +468,7 @@ void measure_tracing(const settings& options) {
         "process +%.1f ns/record = %.2f%% | target < 3%%: %s\n",
         default_one_in, (1 - ratio) * 100, cpu_cost * 100, off_cpu, heavy_one_in,
         heavy_cpu_cost * 100, default_one_in, scaled * 100, produce_added,
-        produce_added / off_cpu * 100, scaled < 0.03 ? "met (scaled figure)" : "missed");
+        produce_added / off_cpu * 100, 1 - ratio < 0.03 ? "met" : "missed");
     std::fflush(stdout);
 }
 
@@ -499,6 +504,11 @@ settings parse(int argc, char** argv) {
             out.tracing_rate = value;
         } else if (flag == "--tracing-records") {
             out.tracing_records = std::stoull(value);
+        } else if (flag == "--tracing-rounds") {
+            out.tracing_rounds = std::stoi(value);
+            if (out.tracing_rounds < 1) {
+                throw std::invalid_argument("--tracing-rounds must be at least 1");
+            }
         } else if (flag == "--modes-records") {
             out.modes_records = std::stoull(value);
         } else if (flag == "--link") {
