@@ -60,7 +60,9 @@ transport::transport_result<void> inbound_router::on_frame(
     const instance_id sender = channel->info().sender;
     switch (frame.type) {
         case wire::frame_type::record_batch: {
-            const std::int64_t decoded_at = runtime::system_micros();
+            // Read only when the frame holds a traced record: the clock is
+            // not read per frame for untraced traffic.
+            std::int64_t decoded_at = 0;
             _received.clear();  // left by a batch refused half-way
             auto header = wire::decode_record_batch(frame.payload, _views);
             if (!header) {
@@ -105,6 +107,9 @@ transport::transport_result<void> inbound_router::on_frame(
                 }
                 batch->append(header->stream, r.key, r.value, r.time, hint);
                 if (r.trace) [[unlikely]] {
+                    if (decoded_at == 0) {
+                        decoded_at = runtime::system_micros();
+                    }
                     receive_traced(*batch, *r.trace, header->stream, r.key, decoded_at);
                 }
             }

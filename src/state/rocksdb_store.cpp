@@ -43,6 +43,26 @@ std::string_view view(const rocksdb::Slice& slice) {
     return {slice.data(), slice.size()};
 }
 
+// Visits every entry of `kind` still in the memtables (not yet in a file)
+// with its key and its bytes (key and value), until `visit` returns false.
+// The sizes are counted, not estimated: RocksDB's memtable estimate spreads
+// the average entry (outbox frames, marks) over every key, far from a key
+// group's few large values.
+template <class Visit>
+rocksdb::Status scan_memtables(rocksdb::DB& db, rocksdb::ReadOptions options, const key_range& kind,
+                               Visit&& visit) {
+    options.read_tier = rocksdb::kMemtableTier;
+    const rocksdb::Slice upper(kind.upper);
+    options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options));
+    for (it->Seek(kind.lower); it->Valid(); it->Next()) {
+        if (!visit(view(it->key()), it->key().size() + it->value().size())) {
+            break;
+        }
+    }
+    return it->status();
+}
+
 }  // namespace
 
 struct rocksdb_store::impl {
@@ -501,26 +521,26 @@ state_result<std::vector<std::uint64_t>> rocksdb_store::approximate_sizes(key_gr
     for (std::size_t i = 0; i < in_files.size(); ++i) {
         bytes[i / 2] += in_files[i];
     }
-    // The memtables, counted: RocksDB's own memtable estimate spreads the
-    // average entry (outbox frames, marks) over every key, far from a key
-    // group's few large values.
+    // The memtables, counted (scan_memtables).
     for (const key_range& kind : {state_range(range), timer_range(range)}) {
-        rocksdb::ReadOptions memtables = self.read_options;
-        memtables.read_tier = rocksdb::kMemtableTier;
-        const rocksdb::Slice upper(kind.upper);
-        memtables.iterate_upper_bound = &upper;
-        std::unique_ptr<rocksdb::Iterator> it(self.db->NewIterator(memtables));
-        for (it->Seek(kind.lower); it->Valid(); it->Next()) {
-            std::string_view key = view(it->key());
-            key.remove_prefix(std::min<std::size_t>(key.size(), 1));  // the kind byte
-            const auto group = detail::take_u32(key);
-            if (!group || *group < range.first.value() || *group >= range.last.value()) {
-                return self.undecodable("state or timer", view(it->key()));
-            }
-            bytes[*group - range.first.value()] += it->key().size() + it->value().size();
+        std::optional<std::string> bad_key;
+        const auto scanned = scan_memtables(
+            *self.db, self.read_options, kind, [&](std::string_view key, std::size_t size) {
+                std::string_view rest = key;
+                rest.remove_prefix(std::min<std::size_t>(rest.size(), 1));  // the kind byte
+                const auto group = detail::take_u32(rest);
+                if (!group || *group < range.first.value() || *group >= range.last.value()) {
+                    bad_key = std::string(key);
+                    return false;
+                }
+                bytes[*group - range.first.value()] += size;
+                return true;
+            });
+        if (bad_key) {
+            return self.undecodable("state or timer", *bad_key);
         }
-        if (!it->status().ok()) {
-            return self.failed("approximate_sizes", it->status());
+        if (!scanned.ok()) {
+            return self.failed("approximate_sizes", scanned);
         }
     }
     return bytes;
@@ -541,18 +561,14 @@ std::uint64_t rocksdb_store::approximate_bytes() {
              .ok()) {
         return 0;
     }
-    // The memtables, counted, as approximate_sizes does (RocksDB's memtable
-    // estimate spreads the outbox's large entries over every key).
+    // The memtables, counted (scan_memtables), as approximate_sizes does.
     std::uint64_t bytes = in_files[0] + in_files[1];
     for (const key_range& kind : kinds) {
-        rocksdb::ReadOptions memtables = self.read_options;
-        memtables.read_tier = rocksdb::kMemtableTier;
-        const rocksdb::Slice upper(kind.upper);
-        memtables.iterate_upper_bound = &upper;
-        std::unique_ptr<rocksdb::Iterator> it(self.db->NewIterator(memtables));
-        for (it->Seek(kind.lower); it->Valid(); it->Next()) {
-            bytes += it->key().size() + it->value().size();
-        }
+        (void)scan_memtables(*self.db, self.read_options, kind,
+                             [&](std::string_view, std::size_t size) {
+                                 bytes += size;
+                                 return true;
+                             });
     }
     return bytes;
 }
