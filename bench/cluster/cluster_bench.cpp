@@ -45,6 +45,7 @@
 //     cluster_bench [--lines N] [--at-most-once-lines N]
 //                   [--modes exactly_once,at_least_once,at_most_once]
 
+#include "../support/load_average.hpp"
 #include "cluster_processes.hpp"
 #include "sink_progress.hpp"
 #include "support/wordcount_reference.hpp"
@@ -150,12 +151,7 @@ double seconds_between(clock_type::time_point from, clock_type::time_point to) {
     return std::chrono::duration<double>(to - from).count();
 }
 
-std::string load_average() {
-    std::istringstream fields(eddy::testing::read_file("/proc/loadavg"));
-    std::string one_minute;
-    fields >> one_minute;
-    return one_minute.empty() ? "unknown" : one_minute;
-}
+using eddy::bench::load_average;
 
 eddy::testing::cli_run eddy_or_throw(cluster_processes& cluster,
                                      const std::vector<std::string>& args) {

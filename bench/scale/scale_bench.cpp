@@ -62,6 +62,7 @@
 // --round-kib sets the coordinator's budget of state a round
 // (EDDY_MOVE_ROUND_BYTES, default 4 MiB) for the run.
 
+#include "../support/load_average.hpp"
 #include "counter_sampler.hpp"
 #include "eddy_home.hpp"
 #include "move_plan.hpp"
@@ -199,13 +200,7 @@ double median(std::vector<double> values) {
     return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-// The first field of /proc/loadavg: how busy the (possibly shared) machine is.
-std::string load_average() {
-    std::istringstream fields(eddy::testing::read_file("/proc/loadavg"));
-    std::string one_minute;
-    fields >> one_minute;
-    return one_minute.empty() ? "unknown" : one_minute;
-}
+using eddy::bench::load_average;
 
 std::string verdict(bool met, const std::string& by) {
     return met ? "met" : "missed by " + by;
