@@ -31,11 +31,16 @@ json milliseconds_or_null(const std::optional<double>& seconds) {
 
 std::string label(std::string_view value) {
     std::string out;
+    // The text format's label escapes: \\, \" and \n.
     for (const char c : value) {
         if (c == '\\' || c == '"') {
             out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
         }
-        out += c == '\n' ? 'n' : c;
     }
     return out;
 }
