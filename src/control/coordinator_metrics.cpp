@@ -4,7 +4,8 @@
 
 #include "coordinator.hpp"
 
-#include <fmt/format.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <map>
@@ -29,20 +30,17 @@ json milliseconds_or_null(const std::optional<double>& seconds) {
     return seconds ? json(*seconds * 1e3) : json(nullptr);
 }
 
-std::string label(std::string_view value) {
-    std::string out;
-    // The text format's label escapes: \\, \" and \n.
-    for (const char c : value) {
-        if (c == '\\' || c == '"') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
+// One sample of a family, with its labels.
+void add_sample(prometheus::MetricFamily& family,
+                std::vector<prometheus::ClientMetric::Label> labels, double value) {
+    prometheus::ClientMetric metric;
+    metric.label = std::move(labels);
+    if (family.type == prometheus::MetricType::Gauge) {
+        metric.gauge.value = value;
+    } else {
+        metric.counter.value = value;
     }
-    return out;
+    family.metric.push_back(std::move(metric));
 }
 
 }  // namespace
@@ -142,30 +140,36 @@ std::string coordinator::prometheus_metrics() const {
             rows.emplace(i.id, std::move(row));
         }
     }
-    std::string own;
-    own += "# HELP eddy_coordinator_instances Instances of the topology, by state\n";
-    own += "# TYPE eddy_coordinator_instances gauge\n";
+    // The coordinator's own series, through prometheus-cpp's serializer (it
+    // escapes the label values).
+    std::vector<prometheus::MetricFamily> own(3);
+    own[0] = {"eddy_coordinator_instances",
+              "Instances of the topology, by state",
+              prometheus::MetricType::Gauge,
+              {}};
     for (const char* s : {"running", "starting", "backing_off", "failed", "finished", "stopped"}) {
-        own += fmt::format("eddy_coordinator_instances{{state=\"{}\"}} {}\n", s,
-                           per_state.contains(s) ? per_state[s] : 0);
+        add_sample(own[0], {{"state", s}}, per_state.contains(s) ? per_state[s] : 0);
     }
-    own += "# HELP eddy_coordinator_restarts_total Restarts of an instance after crashes\n";
-    own += "# TYPE eddy_coordinator_restarts_total counter\n";
+    own[1] = {"eddy_coordinator_restarts_total",
+              "Restarts of an instance after crashes",
+              prometheus::MetricType::Counter,
+              {}};
     for (const auto& [id, row] : rows) {
-        own += fmt::format(
-            "eddy_coordinator_restarts_total{{computation=\"{}\",instance=\"{}\",instance_id=\"{}"
-            "\","
-            "host=\"{}\"}} {}\n",
-            label(row.computation), row.index, id, label(row.host), row.restarts);
+        add_sample(own[1],
+                   {{"computation", row.computation},
+                    {"instance", std::to_string(row.index)},
+                    {"instance_id", std::to_string(id)},
+                    {"host", row.host}},
+                   row.restarts);
     }
     std::string merged;
     {
         std::lock_guard lock(_rates_mu);
-        own +=
-            "# HELP eddy_coordinator_scrape_failures_total Scrapes of a running executor that "
-            "got no answer\n";
-        own += "# TYPE eddy_coordinator_scrape_failures_total counter\n";
-        own += fmt::format("eddy_coordinator_scrape_failures_total {}\n", _scrape_failures);
+        own[2] = {"eddy_coordinator_scrape_failures_total",
+                  "Scrapes of a running executor that got no answer",
+                  prometheus::MetricType::Counter,
+                  {}};
+        add_sample(own[2], {}, static_cast<double>(_scrape_failures));
         std::vector<labelled_page> pages;
         for (const auto& [id, window] : _rates) {
             const auto row = rows.find(id);
@@ -175,7 +179,7 @@ std::string coordinator::prometheus_metrics() const {
         }
         merged = merge_pages(pages);
     }
-    return merged + own;
+    return merged + prometheus::TextSerializer().Serialize(own);
 }
 
 }  // namespace eddy::control
