@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -91,9 +92,12 @@ std::uintmax_t output_bytes(const fs::path& dir) {
 class file_pipeline {
 public:
     file_pipeline() : _cluster(_dir.path(), link::unix_socket) {
+        // The input files exist from the start; their lines come with the
+        // first kill round (kill_while_writing), so that the output is still
+        // growing when that round looks at it.
         fs::create_directories(input());
         for (int f = 0; f < seeded_files; ++f) {
-            add_stage_lines(f, 0);
+            append(f, "");
         }
         _cluster.add({.name = "files",
                       .builtin = "file-source",
@@ -146,10 +150,14 @@ public:
     }
     void expect_line(std::string line) { _expected.insert(std::move(line)); }
 
-    // SIGKILLs the instances as soon as the output has grown past what it
-    // was, then starts them again.
-    void kill_while_writing(const std::vector<std::pair<std::string, std::uint32_t>>& victims) {
+    // Feeds the pipeline (`feed` appends input), SIGKILLs the instances as
+    // soon as the output has grown past what it was before the feed, then
+    // starts them again. The output is measured first: a pipeline fast
+    // enough to write everything before the wait begins still counts.
+    void kill_while_writing(const std::vector<std::pair<std::string, std::uint32_t>>& victims,
+                            const std::function<void()>& feed) {
         const auto before = output_bytes(output());
+        feed();
         EXPECT_TRUE(wait_until([&] { return output_bytes(output()) > before; }, 30s))
             << _cluster.logs();
         for (const auto& [name, index] : victims) {
@@ -173,30 +181,35 @@ private:
 
 TEST(file_connectors, exactly_once_lines_survive_sigkills_of_source_and_sink) {
     file_pipeline run;
-    run.kill_while_writing({{"files", 0}});
-
-    for (int f = 0; f < seeded_files; ++f) {
-        run.add_stage_lines(f, 1);
-    }
-    run.add_stage_lines(seeded_files, 1);  // a file that appears while tailing
-    run.kill_while_writing({{"parts", 0}});
-
-    for (int f = 0; f <= seeded_files; ++f) {
-        run.add_stage_lines(f, 2);
-    }
-    run.append(0, "a line written in two ");  // no newline yet: not a line
-    run.kill_while_writing({{"files", 1}, {"parts", 0}});
-
-    run.append(0, "halves\n");
-    run.expect_line("a line written in two halves");
-    for (int f = 0; f <= seeded_files; ++f) {
-        run.add_stage_lines(f, 3);
-    }
-    run.kill_while_writing({{"files", 0}});
-    for (int f = 0; f <= seeded_files; ++f) {
-        run.add_stage_lines(f, 4);
-    }
-    run.kill_while_writing({{"parts", 0}});
+    run.kill_while_writing({{"files", 0}}, [&] {
+        for (int f = 0; f < seeded_files; ++f) {
+            run.add_stage_lines(f, 0);
+        }
+    });
+    run.kill_while_writing({{"parts", 0}}, [&] {
+        for (int f = 0; f < seeded_files; ++f) {
+            run.add_stage_lines(f, 1);
+        }
+        run.add_stage_lines(seeded_files, 1);  // a file that appears while tailing
+    });
+    run.kill_while_writing({{"files", 1}, {"parts", 0}}, [&] {
+        for (int f = 0; f <= seeded_files; ++f) {
+            run.add_stage_lines(f, 2);
+        }
+        run.append(0, "a line written in two ");  // no newline yet: not a line
+    });
+    run.kill_while_writing({{"files", 0}}, [&] {
+        run.append(0, "halves\n");
+        run.expect_line("a line written in two halves");
+        for (int f = 0; f <= seeded_files; ++f) {
+            run.add_stage_lines(f, 3);
+        }
+    });
+    run.kill_while_writing({{"parts", 0}}, [&] {
+        for (int f = 0; f <= seeded_files; ++f) {
+            run.add_stage_lines(f, 4);
+        }
+    });
 
     // Everything reaches final names: the last parts roll by time.
     final_output seen;
