@@ -238,13 +238,14 @@ std::unique_ptr<state::state_store> executor::open_store(const computation_entry
                         "directory (--state-dir)",
                         me.name, to_string(me.delivery)));
     }
-    // exactly_once syncs every commit before its outputs and acknowledgements
-    // leave (sync_policy::group, which overlaps the syncs with processing, is
-    // built and tested in the store but not used yet: with it a tailing
-    // file pipeline stalled, see issue 7's notes); at_least_once may lose the
+    // exactly_once: no commit's outputs or acknowledgements leave before the
+    // commit is on disk; the store's sync thread syncs while processing goes
+    // on (sync_policy::group), and while it syncs the instance gathers its
+    // work into the next commit (should_defer_commit), so one sync covers
+    // everything done during the previous one. at_least_once may lose the
     // last interval's commits to a machine crash (not to a process crash).
     state::rocksdb_options options;
-    options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::every_commit
+    options.sync = me.delivery == delivery_mode::exactly_once ? state::sync_policy::group
                                                               : state::sync_policy::periodic;
     options.changelog_dir = _options.changelog_dir;
     auto opened = state::rocksdb_store::open(_options.state_dir, options);
@@ -314,6 +315,8 @@ void executor::after_commit() {
         _unsynced_acks.push_back({commit, sender, sequence_number(_processed[sender])});
     }
     _marks_moved.clear();
+    _deferred_since = 0;  // whatever was left for this commit is in it
+    _deferred_records = 0;
     _transport->after_commit(commit);
     release_synced();
 }

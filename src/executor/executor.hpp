@@ -109,8 +109,14 @@ private:
     // commit that is on disk (all of them when `wait`, after waiting).
     void release_synced(bool wait = false);
     // Processes `batch` and, in the durable modes, up to a group's worth of
-    // batches already queued behind it, then commits them as one.
+    // batches already queued behind it, then commits them as one (or leaves
+    // them for the next commit: should_defer_commit).
     void process_group(std::unique_ptr<runtime::record_batch> batch);
+    // Group sync: whether processed work may wait for the next commit
+    // because the store is still syncing an earlier one (what it produced
+    // could not leave before that sync ends anyway). Bounded in age and size.
+    // Whatever commits next (any commit) takes the deferred work with it.
+    [[nodiscard]] bool should_defer_commit(std::size_t records) const;
     int run_instance();
     [[nodiscard]] std::unique_ptr<computation> make_sdk_computation(
         const computation_entry& me) const;
@@ -206,6 +212,10 @@ private:
         sequence_number sequence;
     };
     std::deque<pending_ack> _unsynced_acks;
+    // Group sync: processed work not committed yet (should_defer_commit),
+    // since when (monotonic ns; 0: none) and how many input records it holds.
+    std::int64_t _deferred_since = 0;
+    std::size_t _deferred_records = 0;
     std::unique_ptr<admin_server> _admin;
     mutable wall_time_split _time_split;  // metrics: busy / idle / backpressured
     mutable final_scrape _final_scrape;

@@ -26,6 +26,10 @@ constexpr std::size_t group_commit_batches = 8;
 // handful of records. At most group_commit_batches_max batches either way.
 constexpr std::size_t group_commit_records = 2048;
 constexpr std::size_t group_commit_batches_max = 256;
+// Group sync: the longest processed work waits for its commit while the
+// store is busy syncing an earlier one, and the most input records it holds.
+constexpr std::int64_t deferred_commit_max_nanos = 5'000'000;
+constexpr std::size_t deferred_commit_records_max = 16'384;
 // Input batches an at_most_once instance processes between two acknowledgements
 // (and whenever its queue runs empty).
 constexpr std::size_t unacknowledged_batches_max = 32;
@@ -136,6 +140,17 @@ bool executor::drive_consumer() {
             return false;
         }
         auto batch = _queue.try_pop();
+        if (!batch && _deferred_since != 0 && should_defer_commit(0)) {
+            // The disk is busy with the last commit: what arrives until it is
+            // done (the sync wakes the queue) joins the next one.
+            const auto until = std::chrono::steady_clock::now() +
+                               std::chrono::nanoseconds(
+                                   _deferred_since + deferred_commit_max_nanos - monotonic_nanos());
+            batch = idle_while(_counters, [&] { return _queue.pop_until(until); });
+            if (!batch) {
+                continue;
+            }
+        }
         if (!batch) {
             _task->flush();
             if (_durable == nullptr) {
@@ -186,7 +201,24 @@ void executor::process_group(std::unique_ptr<runtime::record_batch> batch) {
         }
         release_synced();  // earlier commits' outputs need not wait for this one
     }
+    if (!_task->input_finished() && should_defer_commit(records)) {
+        if (_deferred_since == 0) {
+            _deferred_since = monotonic_nanos();
+        }
+        _deferred_records += records;
+        return;
+    }
     _task->commit();
+}
+
+bool executor::should_defer_commit(std::size_t records) const {
+    if (_durable == nullptr || _durable->synced_commit() >= _durable->last_commit()) {
+        return false;  // nothing is syncing: commit now
+    }
+    if (_deferred_records + records >= deferred_commit_records_max) {
+        return false;
+    }
+    return _deferred_since == 0 || monotonic_nanos() - _deferred_since < deferred_commit_max_nanos;
 }
 
 bool executor::drive_source() {
@@ -197,14 +229,26 @@ bool executor::drive_source() {
         if (_has_pending.load(std::memory_order_acquire)) {
             apply_pending_topology();
         }
-        const poll_status status = _task->poll();
+        // Group sync: while the store syncs, polls join the next commit.
+        const bool defer = should_defer_commit(0);
+        const poll_status status = _task->poll(!defer);
+        if (defer && _deferred_since == 0) {
+            _deferred_since = monotonic_nanos();
+        }
         _task->fire_processing_timers();
         note_state_bytes(_counters, *_task);
         if (status == poll_status::finished) {
-            return true;
+            return true;  // finish() commits what is left
         }
         if (status == poll_status::produced) {
             _task->flush_if_lingering();
+            continue;
+        }
+        if (_deferred_since != 0 && should_defer_commit(0)) {
+            // Idle while the disk is busy: wait for the sync (which wakes the
+            // queue), then commit what the polls made.
+            (void)idle_while(_counters,
+                             [&] { return _queue.pop_until(wait_deadline(idle_poll_wait)); });
             continue;
         }
         _task->flush();

@@ -270,7 +270,7 @@ void instance_task::process(record_batch& batch, bool commit_after) {
     }
 }
 
-poll_status instance_task::poll() {
+poll_status instance_task::poll(bool commit_after) {
     if (_source == nullptr || _failed) {
         return poll_status::finished;
     }
@@ -282,7 +282,9 @@ poll_status instance_task::poll() {
         _output.channels().advance_watermark(_declarer->declared_watermark());
     }
     _counters.output_watermark.store(_output.channels().watermark(), std::memory_order_relaxed);
-    commit();
+    if (commit_after || !polled) {
+        commit();
+    }
     return polled ? status : poll_status::finished;
 }
 

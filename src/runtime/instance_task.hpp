@@ -70,8 +70,10 @@ public:
     // A traced record's context in `batch` is rewritten to its processed
     // span's (what the records produced from it descend from).
     void process(record_batch& batch, bool commit_after = true);
-    // Polls a source once; `finished` also when the source failed beyond retries.
-    [[nodiscard]] poll_status poll();
+    // Polls a source once, then commits unless `commit_after` is false (a
+    // driver then commits several polls as one with commit()); `finished`
+    // also when the source failed beyond retries.
+    [[nodiscard]] poll_status poll(bool commit_after = true);
     // Fires processing-time timers due by the clock.
     void fire_processing_timers();
     [[nodiscard]] std::optional<time_micros> next_processing_timer() const {
