@@ -165,10 +165,11 @@ void ad_event_source::init(eddy::context& ctx) {
     generator::init(ctx);
 }
 
-eddy::connectors::generated_record ad_event_source::make_record(std::uint64_t index,
-                                                                eddy::connectors::xoshiro256& rng) {
+void ad_event_source::make_record(std::uint64_t index, eddy::connectors::xoshiro256& rng,
+                                  eddy::connectors::generated_record& out) {
     auto event = _maker->make(index, rng);
-    return {.key = event.user, .value = format_event(event), .time = std::nullopt};
+    out.value = format_event(event);
+    out.key = std::move(event.user);
 }
 
 }  // namespace adtech

@@ -117,8 +117,8 @@ public:
     void init(eddy::context& ctx) override;
 
 protected:
-    [[nodiscard]] eddy::connectors::generated_record make_record(
-        std::uint64_t index, eddy::connectors::xoshiro256& rng) override;
+    void make_record(std::uint64_t index, eddy::connectors::xoshiro256& rng,
+                     eddy::connectors::generated_record& out) override;
 
 private:
     ad_event_options _options;

@@ -9,6 +9,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -24,21 +25,22 @@ constexpr std::string_view value_alphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
 static_assert(value_alphabet.size() == 64);
 
-generated_record make_random_record(const generator_options& options, xoshiro256& rng) {
-    generated_record out;
+void make_random_record(const generator_options& options, xoshiro256& rng,
+                        generated_record& out) {
     char key[32] = "key-";
     const auto end = std::to_chars(key + 4, key + sizeof key, rng.below(options.keys)).ptr;
     out.key.assign(key, end);
     out.value.resize(options.value_size);
+    char* const value = out.value.data();
+    const std::size_t size = out.value.size();
     std::size_t i = 0;
-    while (i < out.value.size()) {
+    while (i < size) {
         std::uint64_t bits = rng.next();
-        for (int n = 0; n < 10 && i < out.value.size(); ++n, ++i) {
-            out.value[i] = value_alphabet[bits & 63];
+        for (int n = 0; n < 10 && i < size; ++n, ++i) {
+            value[i] = value_alphabet[bits & 63];
             bits >>= 6;
         }
     }
-    return out;
 }
 
 }  // namespace
@@ -170,7 +172,9 @@ poll_status generator::poll(context& ctx) {
 
     for (std::uint64_t i = 0; i < budget; ++i) {
         const std::uint64_t index = _produced;
-        generated_record r = make_record(index, _rng);
+        generated_record& r = _made;
+        r.time.reset();
+        make_record(index, _rng, r);
         time_micros time = now;
         if (r.time) {
             time = *r.time;
@@ -188,17 +192,20 @@ poll_status generator::poll(context& ctx) {
     return poll_status::produced;
 }
 
-generated_record generator::make_record(std::uint64_t index, xoshiro256& rng) {
+void generator::make_record(std::uint64_t index, xoshiro256& rng, generated_record& out) {
     if (_maker) {
-        return _maker(index, rng);
+        out = _maker(index, rng);
+        return;
     }
     switch (_options.kind) {
         case generator_kind::random:
-            return make_random_record(_options, rng);
+            make_random_record(_options, rng, out);
+            return;
         case generator_kind::sentences:
-            return {.key = std::to_string(index),
-                    .value = make_sentence(rng, _options.min_words, _options.max_words),
-                    .time = std::nullopt};
+            out.key.clear();
+            fmt::format_to(std::back_inserter(out.key), "{}", index);
+            out.value = make_sentence(rng, _options.min_words, _options.max_words);
+            return;
     }
     throw std::logic_error("generator: unknown kind");
 }

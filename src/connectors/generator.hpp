@@ -109,14 +109,18 @@ public:
     [[nodiscard]] std::uint64_t produced() const { return _produced; }
 
 protected:
-    // Makes record `index`; by default from the maker or the kind.
-    [[nodiscard]] virtual generated_record make_record(std::uint64_t index, xoshiro256& rng);
+    // Makes record `index` into `out`; by default from the maker or the kind.
+    // `out` holds the record made before (its time reset to unset), so that
+    // an override which assigns into its strings reuses their buffers and a
+    // record costs no allocation.
+    virtual void make_record(std::uint64_t index, xoshiro256& rng, generated_record& out);
 
 private:
     [[nodiscard]] std::uint64_t allowed_now(time_micros now) const;
 
     generator_options _options;
     record_maker _maker;
+    generated_record _made;  // the last record made; its buffers are reused
     xoshiro256 _rng{1};
     std::uint64_t _produced = 0;
     std::uint64_t _produced_at_first_poll = 0;  // a resumed run paces from here

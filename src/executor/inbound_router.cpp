@@ -90,6 +90,7 @@ transport::transport_result<void> inbound_router::on_frame(
             batch->sequence = header->sequence;
             batch->credit_bytes = frame.frame_bytes;
             batch->watermark = watermark;
+            const std::uint32_t slot = batch->stream_slot(header->stream);
             for (const auto& r : _views) {
                 std::uint32_t hint = runtime::no_key_group;
                 if (fenced) {
@@ -105,7 +106,7 @@ transport::transport_result<void> inbound_router::on_frame(
                                     ownership->version);
                     }
                 }
-                batch->append(header->stream, r.key, r.value, r.time, hint);
+                batch->append(slot, r.key, r.value, r.time, hint);
                 if (r.trace) [[unlikely]] {
                     if (decoded_at == 0) {
                         decoded_at = runtime::system_micros();

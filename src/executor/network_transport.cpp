@@ -160,6 +160,7 @@ std::int64_t network_transport::send(instance_id destination,
     for (std::size_t first = 0; first < count;) {
         // One record_batch frame per run of records of the same stream.
         const std::string_view stream = batch->stream(first);
+        const std::uint32_t slot = batch->slot_of(first);
         wire::record_batch_writer writer(frames, _max_frame_bytes);
         const std::size_t frame_start = frames.size();
         writer.begin({.stream = stream,
@@ -168,7 +169,7 @@ std::int64_t network_transport::send(instance_id destination,
                       .sequence = sequence_number(to.next_sequence),
                       .base_time = batch->at(first).time});
         std::size_t i = first;
-        for (; i < count && batch->stream(i) == stream; ++i) {
+        for (; i < count && batch->slot_of(i) == slot; ++i) {
             const record r = batch->at(i);
             if (next_trace < traces.size() && traces[next_trace].index == i) [[unlikely]] {
                 const auto& traced = traces[next_trace++];

@@ -89,6 +89,9 @@ public:
     [[nodiscard]] std::string_view stream(std::size_t i) const {
         return _streams[_index[i].stream];
     }
+    // Its slot (stream_slot): records i and j share a stream exactly when
+    // their slots are equal, which a reader of runs compares instead of names.
+    [[nodiscard]] std::uint32_t slot_of(std::size_t i) const { return _index[i].stream; }
     // The key group the sender computed for record i, or no_key_group.
     [[nodiscard]] std::uint32_t group_hint(std::size_t i) const { return _index[i].group_hint; }
 

@@ -126,9 +126,12 @@ wire_result<batch_header> decode_batch_header(std::span<const std::byte> payload
 
 wire_result<batch_header> decode_record_batch(std::span<const std::byte> payload,
                                               std::vector<record_view>& records) {
-    records.clear();
+    // `records` keeps its elements from the last frame (no clear here), so
+    // that the resize below is free in the steady state; each failure path
+    // empties it.
     auto parsed = parse_header(payload);
     if (!parsed) {
+        records.clear();
         return tl::unexpected(std::move(parsed.error()));
     }
     const batch_header& header = parsed->header;
@@ -142,6 +145,7 @@ wire_result<batch_header> decode_record_batch(std::span<const std::byte> payload
 
     // Refuse a count the bytes cannot hold before sizing anything by it.
     if (count > static_cast<std::size_t>(end - in) / min_record_bytes) {
+        records.clear();
         return fail(wire_errc::count_mismatch,
                     "record_batch: header announces {} records but only {} bytes follow at "
                     "offset {}",
