@@ -25,8 +25,7 @@ constexpr std::string_view value_alphabet =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
 static_assert(value_alphabet.size() == 64);
 
-void make_random_record(const generator_options& options, xoshiro256& rng,
-                        generated_record& out) {
+void make_random_record(const generator_options& options, xoshiro256& rng, generated_record& out) {
     char key[32] = "key-";
     const auto end = std::to_chars(key + 4, key + sizeof key, rng.below(options.keys)).ptr;
     out.key.assign(key, end);

@@ -91,6 +91,14 @@ transport::transport_result<void> inbound_router::on_frame(
             batch->credit_bytes = frame.frame_bytes;
             batch->watermark = watermark;
             const std::uint32_t slot = batch->stream_slot(header->stream);
+            // The payload goes into the batch in one copy; the records are
+            // indexed where they lie in it.
+            const std::string_view payload(reinterpret_cast<const char*>(frame.payload.data()),
+                                           frame.payload.size());
+            const std::size_t base = batch->append_block(payload);
+            const auto placed = [&](std::string_view part) {
+                return base + static_cast<std::size_t>(part.data() - payload.data());
+            };
             for (const auto& r : _views) {
                 std::uint32_t hint = runtime::no_key_group;
                 if (fenced) {
@@ -106,7 +114,8 @@ transport::transport_result<void> inbound_router::on_frame(
                                     ownership->version);
                     }
                 }
-                batch->append(slot, r.key, r.value, r.time, hint);
+                batch->append_placed(slot, placed(r.key), r.key.size(), placed(r.value),
+                                     r.value.size(), r.time, hint);
                 if (r.trace) [[unlikely]] {
                     if (decoded_at == 0) {
                         decoded_at = runtime::system_micros();
