@@ -29,10 +29,10 @@
 // (one record in 1000) and at 1 in 10, in `tracing_rounds` rounds whose
 // order rotates, in the same run: throughput and the executors' CPU time per
 // record (each arm against off in the same round, median over rounds); the
-// 1-in-10 CPU cost scaled to the default, as context only (measured here,
-// the cost is not linear in the traced records: 1 in 1000 costs far more
-// than a hundredth of 1 in 10's cost, for reasons not found yet); and, in
-// process, the produce path's nanoseconds per record (tracing_cost.hpp).
+// 1-in-10 CPU cost scaled to the default, as context only (steadier than
+// the direct figures, whose run-to-run noise on a shared machine is larger
+// than the default's cost); and, in process, the produce path's nanoseconds
+// per record (tracing_cost.hpp).
 // Target: tracing at the default rate costs under 3% of throughput, judged
 // on the direct figure (9 rounds by default; this machine's noise wants
 // --tracing-rounds 15 or more for a figure steady to a percent).
