@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -135,8 +136,14 @@ void produce_messages(const std::string& bootstrap, const std::string& topic,
     }
 }
 
-std::vector<kafka_message> consume_messages(const std::string& bootstrap, const std::string& topic,
-                                            std::size_t count, std::chrono::milliseconds timeout) {
+namespace {
+
+// consume_messages and consume_until_idle: reads `topic` from the beginning
+// of every partition until `count` messages arrived, `timeout` passed, or
+// (with a nonzero `idle`) no message came for `idle`.
+std::vector<kafka_message> consume(const std::string& bootstrap, const std::string& topic,
+                                   std::size_t count, std::chrono::milliseconds timeout,
+                                   std::chrono::milliseconds idle) {
     auto consumer = make_client(RD_KAFKA_CONSUMER, bootstrap);
     const rd_kafka_metadata_t* metadata = nullptr;
     rd_kafka_topic_t* which = rd_kafka_topic_new(consumer.get(), topic.c_str(), nullptr);
@@ -157,11 +164,16 @@ std::vector<kafka_message> consume_messages(const std::string& bootstrap, const 
 
     std::vector<kafka_message> out;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto last_arrival = std::chrono::steady_clock::now();
     while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 100);
         if (m == nullptr) {
+            if (idle.count() > 0 && std::chrono::steady_clock::now() - last_arrival >= idle) {
+                break;
+            }
             continue;
         }
+        last_arrival = std::chrono::steady_clock::now();
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             const std::string why = rd_kafka_message_errstr(m);
             rd_kafka_message_destroy(m);
@@ -197,6 +209,20 @@ std::vector<kafka_message> consume_messages(const std::string& bootstrap, const 
     }
     rd_kafka_consumer_close(consumer.get());
     return out;
+}
+
+}  // namespace
+
+std::vector<kafka_message> consume_messages(const std::string& bootstrap, const std::string& topic,
+                                            std::size_t count, std::chrono::milliseconds timeout) {
+    return consume(bootstrap, topic, count, timeout, std::chrono::milliseconds(0));
+}
+
+std::vector<kafka_message> consume_until_idle(const std::string& bootstrap,
+                                              const std::string& topic,
+                                              std::chrono::milliseconds idle,
+                                              std::chrono::milliseconds timeout) {
+    return consume(bootstrap, topic, SIZE_MAX, timeout, idle);
 }
 
 }  // namespace eddy::testing

@@ -74,4 +74,11 @@ void produce_messages(const std::string& bootstrap, const std::string& topic,
     const std::string& bootstrap, const std::string& topic, std::size_t count,
     std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
+// Reads all of `topic` the same way: until no message came for `idle` (or
+// `timeout` passed); what a test uses when it cannot know how many there are.
+[[nodiscard]] std::vector<kafka_message> consume_until_idle(
+    const std::string& bootstrap, const std::string& topic,
+    std::chrono::milliseconds idle = std::chrono::seconds(3),
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 }  // namespace eddy::testing
