@@ -11,7 +11,9 @@
 //   half  the generator paced at half the full rate for `half_seconds`:
 //         latency percentiles;
 // and, as context: a two-hop socket baseline (the pipeline's shape without a
-// runtime), and the full-load pipeline fed by a near-free source instead of
+// runtime), the CPU time per record of the full-load pipeline's executors and
+// of the baselines' processes (steadier than the rates when the machine is
+// shared), and the full-load pipeline fed by a near-free source instead of
 // the generator (the data plane's own limit).
 // Latency is the sink's clock when it handles a record minus the record's
 // event time, which the generator stamps with its clock when it makes the
@@ -20,9 +22,10 @@
 // Then the delivery modes (over Unix sockets): the same pipeline with every
 // executor in at_most_once, at_least_once and exactly_once, each at full load
 // (`modes_records` records) and at half of its own full rate: throughput as a
-// ratio of at_most_once's in the same run, p50/p99 latency. Target (issue 7):
-// exactly_once keeps ≥ 40% of at_most_once's throughput with p99 under 10 ms
-// at half load.
+// ratio of at_most_once's in the same run, p50/p99 latency, and the
+// executors' CPU per record at full load against at_most_once's. Target
+// (issue 7): exactly_once keeps ≥ 40% of at_most_once's throughput with p99
+// under 10 ms at half load.
 //
 // Then tracing (issue 11): the full-load pipeline over Unix sockets with
 // tracing off (trace_sample_one_in 0 in every stage), at the default rate
@@ -106,6 +109,10 @@ struct pipeline_figures {
     std::int64_t p99_us = 0;
     std::int64_t p999_us = 0;
     std::int64_t max_us = 0;
+    // The executors' CPU time (user + system, start-up included) per record:
+    // steadier than the rate on a shared machine, where steal and neighbours
+    // move the rate more than the work done.
+    double cpu_nanos_per_record = 0;
 };
 
 // The latency_sink's report: "name value" lines.
@@ -126,6 +133,32 @@ std::int64_t field(const std::map<std::string, std::string>& report, const std::
         throw std::runtime_error("the sink's report has no '" + name + "'");
     }
     return std::stoll(found->second);
+}
+
+// CPU seconds (user + system) of the waited-for children: the executors.
+double children_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The same, with this process's own: a socket baseline runs one side here.
+double self_and_children_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const double self = static_cast<double>(usage.ru_utime.tv_sec) +
+                        static_cast<double>(usage.ru_utime.tv_usec) / 1e6 +
+                        static_cast<double>(usage.ru_stime.tv_sec) +
+                        static_cast<double>(usage.ru_stime.tv_usec) / 1e6;
+    return self + children_cpu_seconds();
+}
+
+double median_of(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
 }
 
 enum class source_kind {
@@ -189,6 +222,7 @@ pipeline_figures run_pipeline(link_kind kind, source_kind source, double rate, s
                  .config = sink_config,
                  .delivery = delivery,
                  .extra_args = args});
+    const double cpu_before = children_cpu_seconds();
     cluster.start();
     // Generous: a healthy run takes a few seconds.
     if (!cluster.wait_exit_all(timeout)) {
@@ -205,6 +239,7 @@ pipeline_figures run_pipeline(link_kind kind, source_kind source, double rate, s
                                  fmt::format(" did not finish within {} s:", timeout.count()) +
                                  stuck + "\n" + cluster.logs());
     }
+    const double cpu_seconds = children_cpu_seconds() - cpu_before;
     const auto report = read_report(report_path);
     if (report.empty()) {
         throw std::runtime_error("the sink wrote no report:\n" + cluster.logs());
@@ -241,6 +276,7 @@ pipeline_figures run_pipeline(link_kind kind, source_kind source, double rate, s
     figures.p99_us = field(report, "p99_us");
     figures.p999_us = field(report, "p999_us");
     figures.max_us = field(report, "max_us");
+    figures.cpu_nanos_per_record = cpu_seconds * 1e9 / static_cast<double>(count);
     return figures;
 }
 
@@ -263,18 +299,27 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
     const char* name = kind == link_kind::tcp ? "tcp " : "unix";
     const auto socket = kind == link_kind::tcp ? eddy::bench::socket_kind::tcp
                                                : eddy::bench::socket_kind::unix_socket;
-    // The machine is shared: each baseline is the median of three short runs.
+    // The machine is shared: each baseline is the median of three short runs
+    // (the rate's median run; the CPU per record's own median).
+    struct baseline_figures {
+        stream_figures stream;
+        double cpu_nanos_per_record = 0;
+    };
     const auto median_baseline = [&](std::uint32_t hops) {
         std::vector<stream_figures> runs;
+        std::vector<double> cpu;
         for (int i = 0; i < 3; ++i) {
+            const double before = self_and_children_cpu_seconds();
             runs.push_back(eddy::bench::run_socket_baseline(socket, scratch, hops,
                                                             options.baseline_duration / 3,
                                                             batch_records, key_space, value_size));
+            cpu.push_back((self_and_children_cpu_seconds() - before) * 1e9 /
+                          static_cast<double>(std::max<std::uint64_t>(1, runs.back().records)));
         }
         std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
             return a.records_per_second() < b.records_per_second();
         });
-        return runs[1];
+        return baseline_figures{runs[1], median_of(cpu)};
     };
     if (options.premade_only) {
         const auto premade =
@@ -283,8 +328,10 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
                     rate_text(premade.stream).c_str(), latency_text(premade).c_str());
         return;
     }
-    const auto baseline = median_baseline(1);
-    const auto two_hops = median_baseline(2);
+    const auto baseline_run = median_baseline(1);
+    const auto two_hops_run = median_baseline(2);
+    const stream_figures& baseline = baseline_run.stream;
+    const stream_figures& two_hops = two_hops_run.stream;
 
     const auto full = run_pipeline(kind, source_kind::generator, 0, options.full_records, options);
     const double ratio = full.stream.records_per_second() / baseline.records_per_second();
@@ -298,6 +345,15 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
         "network %s 2-hop baseline %s (sender -> relay -> receiver) | pipeline / 2-hop %.2f\n",
         name, rate_text(two_hops).c_str(),
         full.stream.records_per_second() / two_hops.records_per_second());
+    // Context, steadier than the rates: the work per record. The pipeline's
+    // figure covers its three executors, the generator's making of random
+    // records included (the baselines send records made before timing).
+    std::printf(
+        "network %s CPU per record  pipeline %.0f ns (3 executors) | baseline %.0f ns | 2-hop "
+        "baseline %.0f ns | baseline / pipeline %.2f\n",
+        name, full.cpu_nanos_per_record, baseline_run.cpu_nanos_per_record,
+        two_hops_run.cpu_nanos_per_record,
+        baseline_run.cpu_nanos_per_record / full.cpu_nanos_per_record);
     std::fflush(stdout);
 
     const double half_rate = full.stream.records_per_second() * options.half_fraction;
@@ -321,10 +377,11 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
             run_pipeline(kind, source_kind::premade, 0, options.full_records, options, 20s);
         std::printf(
             "network %s full, premade source (diagnostic)  %s  %s | / baseline %.2f | / 2-hop "
-            "%.2f\n",
+            "%.2f | CPU %.0f ns/record\n",
             name, rate_text(premade.stream).c_str(), latency_text(premade).c_str(),
             premade.stream.records_per_second() / baseline.records_per_second(),
-            premade.stream.records_per_second() / two_hops.records_per_second());
+            premade.stream.records_per_second() / two_hops.records_per_second(),
+            premade.cpu_nanos_per_record);
     } catch (const std::exception& e) {
         const std::string what = e.what();
         std::printf("network %s full, premade source (diagnostic)  FAILED: %s\n", name,
@@ -352,6 +409,7 @@ std::vector<std::string> modes_to_run() {
 // The delivery modes side by side, each at full load and at half its own rate.
 void measure_modes(const settings& options) {
     double at_most_once = 0;
+    double at_most_once_cpu = 0;
     for (const std::string& mode : modes_to_run()) {
         try {
             const auto full = run_pipeline(link_kind::unix_socket, source_kind::generator, 0,
@@ -359,6 +417,7 @@ void measure_modes(const settings& options) {
             const double rate = full.stream.records_per_second();
             if (mode == "at_most_once") {
                 at_most_once = rate;
+                at_most_once_cpu = full.cpu_nanos_per_record;
             }
             const double half_rate = rate * options.half_fraction;
             const auto half = run_pipeline(
@@ -371,10 +430,17 @@ void measure_modes(const settings& options) {
                 verdict = fmt::format(" | target >= 0.40 and half-load p99 < 10 ms: {}",
                                       met ? "met" : "missed");
             }
-            std::printf("delivery %-13s full %s  %s | / at_most_once %.2f | half p50 %s p99 %s%s\n",
-                        mode.c_str(), rate_text(full.stream).c_str(), latency_text(full).c_str(),
-                        ratio, millis(half.p50_us).c_str(), millis(half.p99_us).c_str(),
-                        verdict.c_str());
+            // CPU per record at full load, and as a multiple of at_most_once's.
+            const std::string cpu =
+                at_most_once_cpu > 0
+                    ? fmt::format(" | CPU {:.0f} ns/record ({:.1f}x)", full.cpu_nanos_per_record,
+                                  full.cpu_nanos_per_record / at_most_once_cpu)
+                    : fmt::format(" | CPU {:.0f} ns/record", full.cpu_nanos_per_record);
+            std::printf(
+                "delivery %-13s full %s  %s | / at_most_once %.2f | half p50 %s p99 %s%s%s\n",
+                mode.c_str(), rate_text(full.stream).c_str(), latency_text(full).c_str(), ratio,
+                millis(half.p50_us).c_str(), millis(half.p99_us).c_str(), cpu.c_str(),
+                verdict.c_str());
         } catch (const std::exception& e) {
             const std::string what = e.what();
             std::printf("delivery %-13s FAILED: %s\n", mode.c_str(),
@@ -385,20 +451,6 @@ void measure_modes(const settings& options) {
 }
 
 // CPU seconds (user + system) of the reaped child processes so far.
-double children_cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_CHILDREN, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double median_of(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 // One configuration of the tracing comparison: its runs' throughput and the
 // executors' CPU time per record (from the reaped processes' rusage, which
 // moves far less with the machine's load than the wall-clock rate does).
