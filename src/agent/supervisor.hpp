@@ -57,6 +57,10 @@ struct process_spec {
                                      // empty: /dev/null
     std::filesystem::path pid_path;  // written atomically with the pid while the process
                                      // runs, removed when it ends; empty: none
+    // A file the process writes itself when it finishes its work (exit 0):
+    // how the end of an adopted process, whose exit status goes to its real
+    // parent, is told from a crash. Empty: every adopted end is a crash.
+    std::filesystem::path finished_path;
 };
 
 enum class process_state {

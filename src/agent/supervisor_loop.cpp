@@ -18,7 +18,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 namespace eddy::agent {
 namespace {
@@ -148,11 +150,15 @@ void supervisor::impl::on_process_end(const lock_type& lock, entry& e) {
     e.status.pid = -1;
     detail::remove_pid_file(e.spec.pid_path);
     const std::string how = info ? detail::describe_exit(*info) : "adopted process exited";
+    // An adopted process's status went elsewhere; its own word stands in.
+    std::error_code ignored;
+    const bool said_finished = !info && !e.spec.finished_path.empty() &&
+                               std::filesystem::exists(e.spec.finished_path, ignored);
     if (e.stop_requested) {
         e.stop_requested = false;
         eddy::log().info("agent: {} stopped ({})", e.spec.id, how);
         transition(lock, e, process_state::stopped);
-    } else if (info && detail::exited_cleanly(*info)) {
+    } else if ((info && detail::exited_cleanly(*info)) || said_finished) {
         eddy::log().info("agent: {} finished", e.spec.id);
         transition(lock, e, process_state::finished);
     } else {

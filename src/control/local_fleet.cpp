@@ -101,7 +101,10 @@ agent::process_spec local_fleet::spec_for(const computation_record& computation,
                  "--handoff-dir", handoff_dir().string(), "--admin-host", _admin_host,
                  // The coordinator scrapes every second: a finished instance
                  // waits for it, so that its final counts are kept.
-                 "--final-scrape-wait-ms", "3000"};
+                 "--final-scrape-wait-ms", "3000",
+                 // Read when this process was adopted and ends (the marker
+                 // the supervisor's callback writes for its own children).
+                 "--finished-file", finished_marker(instance).string()};
     if (!_lease_file.empty()) {
         spec.args.insert(spec.args.end(), {"--lease-file", _lease_file.string(), "--lease-ms",
                                            std::to_string(_lease_timeout.count())});
@@ -116,6 +119,7 @@ agent::process_spec local_fleet::spec_for(const computation_record& computation,
     }
     spec.log_path = log_path(computation.spec.name, instance.index);
     spec.pid_path = run / (std::to_string(instance.id) + ".pid");
+    spec.finished_path = finished_marker(instance);
     return spec;
 }
 

@@ -76,6 +76,11 @@ struct executor_options {
     // admin interface for a metrics scrape of its final counters (it exits
     // as soon as one is served). Default 0: exits at once.
     std::chrono::milliseconds final_scrape_wait{0};
+    // After a bounded input ended and the instance finished: a file written
+    // just before the executor exits 0. A supervisor that adopted this
+    // process (and so cannot see its exit status) tells a finish from a
+    // crash by it. Empty: none.
+    std::filesystem::path finished_file;
 };
 
 class executor {

@@ -2,6 +2,7 @@
 // how it ends (end of input: finish and end the streams downstream; a stop:
 // drain what arrived, flush, and say goodbye without ending the streams).
 
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "executor.hpp"
 
@@ -124,6 +125,14 @@ int executor::run_instance() {
                      _counters.records_out.load());
     if (ended && _options.final_scrape_wait.count() > 0) {
         _final_scrape.wait_scraped(_options.final_scrape_wait);
+    }
+    if (ended && !_options.finished_file.empty()) {
+        try {
+            write_file_atomically(_options.finished_file, "0\n");
+        } catch (const std::exception& e) {
+            // Still a finish: only an adopter would take the end for a crash.
+            eddy::log().error("{}[{}]: {}", _settings->computation, _options.index, e.what());
+        }
     }
     return 0;
 }

@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
                    "after a bounded input ended, wait this long for a scrape of the final "
                    "metrics before exiting (0: exit at once)")
         ->check(CLI::Range(0, 600'000));
+    app.add_option("--finished-file", options.finished_file,
+                   "after a bounded input ended: a file written just before exiting 0, by which "
+                   "a supervisor that cannot see the exit status tells a finish from a crash");
     std::string lease_file;
     app.add_option("--lease-file", lease_file,
                    "cluster mode: the agent's lease (base/lease.hpp); the executor runs only "

@@ -278,6 +278,32 @@ TEST(supervisor, replace_runs_the_new_spec_under_the_same_id) {
         (std::vector{process_state::running, process_state::stopped, process_state::running}));
 }
 
+TEST(supervisor, adopted_process_that_wrote_its_finished_file_is_finished) {
+    temp_dir dir("eddy-agent");
+    const auto finished = dir / "adoptee.finished";
+    // Not our child (see below): it writes its finished file, then exits 0.
+    eddy::testing::child_process launcher(
+        {.args = {"/bin/sh", "-c",
+                  "(sleep 0.5; echo 0 > " + finished.string() + ") >/dev/null 2>&1 & echo $! > " +
+                      (dir / "orphan.pid").string()}});
+    ASSERT_TRUE(launcher.wait_exit(deadline).has_value());
+    const pid_t orphan = std::stoi(read_file(dir / "orphan.pid"));
+    struct killer {
+        pid_t pid;
+        ~killer() { ::kill(pid, SIGKILL); }  // if the test failed before it ended
+    } cleanup{orphan};
+
+    test_supervisor sup(fast_options());
+    auto spec = shell("adoptee", "exit 3", dir);  // would run only on a restart
+    spec.finished_path = finished;
+    ASSERT_TRUE(sup.adopt(spec, orphan));
+    ASSERT_TRUE(wait_until([&] {
+        return status_of(sup, "adoptee")->state == process_state::finished;
+    })) << status_of(sup, "adoptee")->last_error;
+    EXPECT_EQ(status_of(sup, "adoptee")->restarts, 0u);
+    EXPECT_EQ(status_of(sup, "adoptee")->pid, -1);
+}
+
 TEST(supervisor, adopted_process_that_dies_is_restarted) {
     temp_dir dir("eddy-agent");
     // A sleep that is not our child: its shell backgrounds it and exits, so
