@@ -278,25 +278,38 @@ TEST(supervisor, replace_runs_the_new_spec_under_the_same_id) {
         (std::vector{process_state::running, process_state::stopped, process_state::running}));
 }
 
+// A process that is not our child: a shell backgrounds `script` and exits,
+// so it is reparented and its exit status is not ours to read. Killed at the
+// end if it still runs (a test that failed before it ended).
+class orphan_process {
+public:
+    orphan_process(const temp_dir& dir, const std::string& script) {
+        const auto pid_file = dir / "orphan.pid";
+        eddy::testing::child_process launcher(
+            {.args = {"/bin/sh", "-c",
+                      "(" + script + ") >/dev/null 2>&1 & echo $! > " + pid_file.string()}});
+        EXPECT_TRUE(launcher.wait_exit(deadline).has_value());
+        _pid = std::stoi(read_file(pid_file));
+    }
+    ~orphan_process() { ::kill(_pid, SIGKILL); }
+    orphan_process(const orphan_process&) = delete;
+    orphan_process& operator=(const orphan_process&) = delete;
+    [[nodiscard]] pid_t pid() const { return _pid; }
+
+private:
+    pid_t _pid = -1;
+};
+
 TEST(supervisor, adopted_process_that_wrote_its_finished_file_is_finished) {
     temp_dir dir("eddy-agent");
     const auto finished = dir / "adoptee.finished";
-    // Not our child (see below): it writes its finished file, then exits 0.
-    eddy::testing::child_process launcher(
-        {.args = {"/bin/sh", "-c",
-                  "(sleep 0.5; echo 0 > " + finished.string() + ") >/dev/null 2>&1 & echo $! > " +
-                      (dir / "orphan.pid").string()}});
-    ASSERT_TRUE(launcher.wait_exit(deadline).has_value());
-    const pid_t orphan = std::stoi(read_file(dir / "orphan.pid"));
-    struct killer {
-        pid_t pid;
-        ~killer() { ::kill(pid, SIGKILL); }  // if the test failed before it ended
-    } cleanup{orphan};
+    // It writes its finished file, then exits 0.
+    const orphan_process orphan(dir, "sleep 0.5; echo 0 > " + finished.string());
 
     test_supervisor sup(fast_options());
     auto spec = shell("adoptee", "exit 3", dir);  // would run only on a restart
     spec.finished_path = finished;
-    ASSERT_TRUE(sup.adopt(spec, orphan));
+    ASSERT_TRUE(sup.adopt(spec, orphan.pid()));
     ASSERT_TRUE(wait_until([&] {
         return status_of(sup, "adoptee")->state == process_state::finished;
     })) << status_of(sup, "adoptee")->last_error;
@@ -306,17 +319,8 @@ TEST(supervisor, adopted_process_that_wrote_its_finished_file_is_finished) {
 
 TEST(supervisor, adopted_process_that_dies_is_restarted) {
     temp_dir dir("eddy-agent");
-    // A sleep that is not our child: its shell backgrounds it and exits, so
-    // it is reparented and its exit status is not ours to read.
-    eddy::testing::child_process launcher(
-        {.args = {"/bin/sh", "-c",
-                  "sleep 1000 >/dev/null 2>&1 & echo $! > " + (dir / "orphan.pid").string()}});
-    ASSERT_TRUE(launcher.wait_exit(deadline).has_value());
-    const pid_t orphan = std::stoi(read_file(dir / "orphan.pid"));
-    struct killer {
-        pid_t pid;
-        ~killer() { ::kill(pid, SIGKILL); }  // if the test failed before it did
-    } cleanup{orphan};
+    const orphan_process orphan_sleep(dir, "exec sleep 1000");
+    const pid_t orphan = orphan_sleep.pid();
 
     test_supervisor sup(fast_options());
     const auto spec = shell("adoptee", "exec sleep 1000", dir);
