@@ -135,25 +135,24 @@ std::int64_t field(const std::map<std::string, std::string>& report, const std::
     return std::stoll(found->second);
 }
 
-// CPU seconds (user + system) of the waited-for children: the executors.
-double children_cpu_seconds() {
+// CPU seconds (user + system) of `who` (getrusage's RUSAGE_SELF or
+// RUSAGE_CHILDREN: the waited-for children, the executors).
+double cpu_seconds(int who) {
     rusage usage{};
-    getrusage(RUSAGE_CHILDREN, &usage);
+    getrusage(who, &usage);
     const auto seconds = [](const timeval& t) {
         return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
     };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-// The same, with this process's own: a socket baseline runs one side here.
+double children_cpu_seconds() {
+    return cpu_seconds(RUSAGE_CHILDREN);
+}
+
+// The same with this process's own: a socket baseline runs one side here.
 double self_and_children_cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const double self = static_cast<double>(usage.ru_utime.tv_sec) +
-                        static_cast<double>(usage.ru_utime.tv_usec) / 1e6 +
-                        static_cast<double>(usage.ru_stime.tv_sec) +
-                        static_cast<double>(usage.ru_stime.tv_usec) / 1e6;
-    return self + children_cpu_seconds();
+    return cpu_seconds(RUSAGE_SELF) + cpu_seconds(RUSAGE_CHILDREN);
 }
 
 double median_of(std::vector<double> v) {

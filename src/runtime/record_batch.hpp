@@ -56,11 +56,7 @@ public:
     void append(std::uint32_t slot, std::string_view key, std::string_view value, time_micros time,
                 std::uint32_t group_hint) {
         const std::size_t offset = _arena_size;
-        const std::size_t needed = offset + key.size() + value.size();
-        if (needed > _arena_capacity) {
-            grow_arena(needed);
-        }
-        char* out = _arena.get() + offset;
+        char* const out = claim_arena(key.size() + value.size());
         // Empty views may carry a null pointer, which memcpy must not see.
         if (!key.empty()) {
             std::memcpy(out, key.data(), key.size());
@@ -68,7 +64,6 @@ public:
         if (!value.empty()) {
             std::memcpy(out + key.size(), value.data(), value.size());
         }
-        _arena_size = needed;
         _index.push_back(entry{static_cast<std::uint32_t>(offset),
                                static_cast<std::uint32_t>(key.size()),
                                static_cast<std::uint32_t>(offset + key.size()),
@@ -83,14 +78,10 @@ public:
     // REQUIRES (append_placed): both ranges inside a block appended before.
     [[nodiscard]] std::size_t append_block(std::string_view block) {
         const std::size_t offset = _arena_size;
-        const std::size_t needed = offset + block.size();
-        if (needed > _arena_capacity) {
-            grow_arena(needed);
-        }
+        char* const out = claim_arena(block.size());
         if (!block.empty()) {
-            std::memcpy(_arena.get() + offset, block.data(), block.size());
+            std::memcpy(out, block.data(), block.size());
         }
-        _arena_size = needed;
         return offset;
     }
     void append_placed(std::uint32_t slot, std::size_t key_offset, std::size_t key_size,
@@ -168,6 +159,17 @@ private:
         std::uint32_t stream;  // index into _streams
         time_micros time;
     };
+    // Claims the next `bytes` bytes of the arena (growing it, keeping what is
+    // there) and returns where they start.
+    char* claim_arena(std::size_t bytes) {
+        const std::size_t needed = _arena_size + bytes;
+        if (needed > _arena_capacity) {
+            grow_arena(needed);
+        }
+        char* const out = _arena.get() + _arena_size;
+        _arena_size = needed;
+        return out;
+    }
     // Makes room for `needed` arena bytes, keeping what is there.
     void grow_arena(std::size_t needed);
     [[nodiscard]] const trace_context* find_trace(std::size_t i) const;
