@@ -72,6 +72,16 @@ public:
 
     // Writes to the instance's log, tagged with the computation and instance.
     virtual void log(log_level level, std::string_view message) = 0;
+
+    // For a source, from `poll`: when to poll it next if it returns `idle`,
+    // in processing time. Without it the runtime polls an idle source again
+    // after a millisecond; a source that knows when its next records are due
+    // (a paced generator) says so, and is polled then instead, so that what
+    // it makes leaves in a steady stream rather than in a burst a millisecond.
+    // The runtime never waits longer than it otherwise would. Elsewhere, and
+    // in runtimes that do not pace polls, it does nothing. (Last in the
+    // class: libraries built before it keep working.)
+    virtual void poll_again_at(time_micros time) { (void)time; }
 };
 
 }  // namespace eddy

@@ -256,13 +256,15 @@ bool executor::drive_source() {
         if (_deferred_since != 0 && should_defer_commit(0)) {
             // Idle while the disk is busy: wait for the sync (which wakes the
             // queue), then commit what the polls made.
-            (void)idle_while(_counters,
-                             [&] { return _queue.pop_until(wait_deadline(idle_poll_wait)); });
+            (void)idle_while(_counters, [&] {
+                return _queue.pop_until(wait_deadline(_task->poll_wait(idle_poll_wait)));
+            });
             continue;
         }
         _task->flush();
-        (void)idle_while(_counters,
-                         [&] { return _queue.pop_until(wait_deadline(idle_poll_wait)); });
+        (void)idle_while(_counters, [&] {
+            return _queue.pop_until(wait_deadline(_task->poll_wait(idle_poll_wait)));
+        });
     }
     return false;
 }

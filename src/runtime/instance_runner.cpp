@@ -92,7 +92,7 @@ void instance_runner::run_polled_source() {
             continue;
         }
         _task.flush();
-        (void)_queue.pop_until(wait_deadline(idle_poll_wait));
+        (void)_queue.pop_until(wait_deadline(_task.poll_wait(idle_poll_wait)));
     }
 }
 

@@ -277,7 +277,9 @@ poll_status instance_task::poll(bool commit_after) {
     _output.refresh();
     _context.bind({}, _settings.clock->now(), no_key_group);
     poll_status status = poll_status::idle;
+    (void)_context.take_poll_again_at();  // only what this poll asks counts
     const bool polled = guarded("poll", no_input, [&] { status = _source->poll(_context); });
+    _next_poll = _context.take_poll_again_at();
     if (_declarer != nullptr && polled) {
         _output.channels().advance_watermark(_declarer->declared_watermark());
     }
@@ -286,6 +288,14 @@ poll_status instance_task::poll(bool commit_after) {
         commit();
     }
     return polled ? status : poll_status::finished;
+}
+
+std::chrono::microseconds instance_task::poll_wait(std::chrono::microseconds cap) const {
+    if (!_next_poll) {
+        return cap;
+    }
+    const std::chrono::microseconds until(*_next_poll - _settings.clock->now());
+    return std::clamp(until, std::chrono::microseconds(0), cap);
 }
 
 void instance_task::fire(const due_timer& due) {

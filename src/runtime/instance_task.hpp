@@ -33,6 +33,7 @@
 #include "watermark_tracker.hpp"
 #include <eddy/computation.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -74,6 +75,10 @@ public:
     // driver then commits several polls as one with commit()); `finished`
     // also when the source failed beyond retries.
     [[nodiscard]] poll_status poll(bool commit_after = true);
+    // How long a driver waits before it polls an idle source again: `cap`, or
+    // less when the source asked in its last poll to be polled sooner
+    // (context::poll_again_at).
+    [[nodiscard]] std::chrono::microseconds poll_wait(std::chrono::microseconds cap) const;
     // Fires processing-time timers due by the clock.
     void fire_processing_timers();
     [[nodiscard]] std::optional<time_micros> next_processing_timer() const {
@@ -154,6 +159,7 @@ private:
     task_context _context;
     bool _failed = false;
     std::vector<span_id> _processed_parents;  // tracing: received span ids of the traced records
+    std::optional<time_micros> _next_poll;    // the source's poll_again_at in its last poll
 };
 
 }  // namespace eddy::runtime

@@ -19,7 +19,9 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace eddy::runtime {
 
@@ -71,6 +73,11 @@ public:
     [[nodiscard]] const std::string& computation() const { return _settings.computation; }
     [[nodiscard]] delivery_mode delivery() const { return _settings.delivery; }
     void log(log_level level, std::string_view message) override;
+    void poll_again_at(time_micros time) override { _poll_again_at = time; }
+    // What the last poll asked for with poll_again_at, once: reading it clears it.
+    [[nodiscard]] std::optional<time_micros> take_poll_again_at() {
+        return std::exchange(_poll_again_at, std::nullopt);
+    }
 
 private:
     [[nodiscard]] key_group current_group();
@@ -96,6 +103,7 @@ private:
     time_micros _watermark = min_time;
     std::uint64_t _produce_errors = 0;
     const trace_context* _trace_parent = nullptr;
+    std::optional<time_micros> _poll_again_at;
 };
 
 }  // namespace eddy::runtime

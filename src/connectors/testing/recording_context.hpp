@@ -112,6 +112,11 @@ public:
         _log.emplace_back(message);
     }
     [[nodiscard]] const std::vector<std::string>& log_lines() const { return _log; }
+    void poll_again_at(time_micros time) override { _poll_again_at = time; }
+    // The last poll_again_at asked for, once: reading it clears it.
+    [[nodiscard]] std::optional<time_micros> take_poll_again_at() {
+        return std::exchange(_poll_again_at, std::nullopt);
+    }
 
 private:
     config_map _config;
@@ -125,6 +130,7 @@ private:
     std::vector<timer_request> _timers;
     std::map<std::pair<std::string, std::string>, std::string> _state;
     std::vector<std::string> _log;
+    std::optional<time_micros> _poll_again_at;
 };
 
 }  // namespace eddy::connectors::testing

@@ -119,6 +119,30 @@ TEST(generator, rate_follows_the_manual_clock) {
     EXPECT_EQ(polls, 4u);  // 999 records in batches of 256
 }
 
+TEST(generator, an_idle_paced_generator_asks_to_be_polled_when_its_next_record_is_due) {
+    generator g;
+    recording_context ctx({{"rate", "100"}});  // one record every 10 ms
+    ctx.set_processing_time(5'000'000);
+    g.init(ctx);
+    EXPECT_EQ(g.poll(ctx), poll_status::idle);
+    EXPECT_EQ(ctx.take_poll_again_at(), 5'010'000);  // the first record's due time
+
+    ctx.advance(12'000);
+    EXPECT_EQ(g.poll(ctx), poll_status::produced);
+    EXPECT_EQ(ctx.take_poll_again_at(), std::nullopt);  // it did not wait
+    EXPECT_EQ(g.poll(ctx), poll_status::idle);
+    EXPECT_EQ(ctx.take_poll_again_at(), 5'020'000);
+
+    // At a high rate the next record is due at once; it still asks for a
+    // pause, so that a batch's worth accumulates between polls.
+    generator fast;
+    recording_context fast_ctx({{"rate", "10000000"}, {"batch", "10"}});
+    fast_ctx.set_processing_time(1'000'000);
+    fast.init(fast_ctx);
+    EXPECT_EQ(fast.poll(fast_ctx), poll_status::idle);
+    EXPECT_EQ(fast_ctx.take_poll_again_at(), 1'000'100);
+}
+
 TEST(generator, fractional_rate_and_count_together) {
     generator g;
     recording_context ctx({{"rate", "0.5"}, {"count", "2"}});

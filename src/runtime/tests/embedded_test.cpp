@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <stdexcept>
 
@@ -111,6 +113,54 @@ TEST(embedded_topology, stop_drains_everything_in_flight) {
     EXPECT_EQ(sent, produced.load());
     EXPECT_EQ(topology.stats("map").records_in, sent);
     EXPECT_EQ(sink->size(), sent);
+}
+
+// Idle on every poll, `polls` times, then finished; asks to be polled again
+// at once (context::poll_again_at) when `eager`. Records how long its polls
+// took from the first to the last.
+class idle_source final : public source {
+public:
+    idle_source(std::string name, bool eager, int polls, std::atomic<std::int64_t>& took_micros)
+        : _name(std::move(name)), _eager(eager), _polls(polls), _took(took_micros) {}
+    eddy::metadata metadata() const override { return {.name = _name, .outputs = {"none"}}; }
+    poll_status poll(context& ctx) override {
+        const auto now = std::chrono::steady_clock::now();
+        if (_seen++ == 0) {
+            _first = now;
+        }
+        if (_seen == _polls) {
+            _took = std::chrono::duration_cast<std::chrono::microseconds>(now - _first).count();
+            return poll_status::finished;
+        }
+        if (_eager) {
+            ctx.poll_again_at(ctx.processing_time());
+        }
+        return poll_status::idle;
+    }
+
+private:
+    std::string _name;
+    bool _eager;
+    int _polls;
+    int _seen = 0;
+    std::chrono::steady_clock::time_point _first;
+    std::atomic<std::int64_t>& _took;
+};
+
+TEST(embedded_topology, an_idle_source_is_polled_again_when_it_asks) {
+    // An idle source waits a millisecond between polls, 150 polls at least
+    // 149 ms; one that asks to be polled again at once does not wait.
+    constexpr int polls = 150;
+    std::atomic<std::int64_t> patient{-1};
+    std::atomic<std::int64_t> eager{-1};
+    embedded_topology topology;
+    topology.add([&] { return std::make_unique<idle_source>("patient", false, polls, patient); });
+    topology.add([&] { return std::make_unique<idle_source>("eager", true, polls, eager); });
+    topology.start();
+    topology.wait();
+    EXPECT_GE(patient.load(), (polls - 1) * 1000);
+    EXPECT_GE(eager.load(), 0);
+    EXPECT_LT(eager.load(), (polls - 1) * 1000 / 2);
 }
 
 TEST(embedded_topology, empty_topology_and_wait_without_start_return) {
