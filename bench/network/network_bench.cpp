@@ -9,7 +9,9 @@
 //         last record's arrival at the sink, latency percentiles, the
 //         baseline's rate and the ratio pipeline ÷ baseline;
 //   half  the generator paced at half the full rate for `half_seconds`:
-//         latency percentiles;
+//         latency percentiles, beside those of the two-hop socket baseline
+//         paced at the same rate (what the sockets and the scheduler of this
+//         machine cost three plain processes);
 // and, as context: a two-hop socket baseline (the pipeline's shape without a
 // runtime), the CPU time per record of the full-load pipeline's executors and
 // of the baselines' processes (steadier than the rates when the machine is
@@ -364,6 +366,19 @@ void measure(link_kind kind, const settings& options, const std::filesystem::pat
         options.half_fraction,
         half.p99_us < 1000 ? "met"
                            : fmt::format("missed by {}", millis(half.p99_us - 1000)).c_str());
+    // Context for the latency target: the two-hop socket baseline paced at the
+    // same rate, so what this machine's sockets and scheduler cost three
+    // plain processes without any runtime.
+    const auto paced =
+        eddy::bench::run_socket_baseline(socket, scratch, 2, options.baseline_duration,
+                                         batch_records, key_space, value_size, half_rate);
+    std::printf(
+        "network %s half, 2-hop baseline at the same rate  p50 %s p99 %s p99.9 %s max %s | "
+        "pipeline p99 / baseline p99 %.1f\n",
+        name, millis(paced.p50_us).c_str(), millis(paced.p99_us).c_str(),
+        millis(paced.p999_us).c_str(), millis(paced.max_us).c_str(),
+        static_cast<double>(half.p99_us) /
+            static_cast<double>(std::max<std::int64_t>(1, paced.p99_us)));
     std::fflush(stdout);
 
     // Diagnostic: the same pipeline fed by a source that makes no records of

@@ -1,5 +1,6 @@
 #include "socket_baseline.hpp"
 
+#include "latency_histogram.hpp"
 #include "wire/frame.hpp"
 #include "wire/record_batch.hpp"
 
@@ -20,6 +21,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -148,8 +150,12 @@ descriptor connect_to(const listener& where) {
 
 // The child: connect, then encode and send every batch. Each batch's records
 // carry the wall-clock time they were encoded at, like the generator's.
+// `rate` > 0 paces the batches: batch k leaves k * batch_records / rate
+// seconds after the first (sleeping until then), which is how far apart a
+// paced generator's full batches are.
 void stream_records(const listener& where, std::chrono::milliseconds duration,
-                    std::size_t batch_records, std::uint64_t key_space, std::size_t value_size) {
+                    std::size_t batch_records, std::uint64_t key_space, std::size_t value_size,
+                    double rate) {
     std::mt19937_64 rng(1);
     constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
     std::vector<std::string> keys;
@@ -174,7 +180,16 @@ void stream_records(const listener& where, std::chrono::milliseconds duration,
     std::uint64_t sequence = 1;
     std::size_t next = 0;
     const time_micros until = wall_micros() + duration.count() * 1000;
+    const auto paced_from = std::chrono::steady_clock::now();
+    const std::chrono::duration<double> batch_spacing(
+        rate > 0 ? static_cast<double>(batch_records) / rate : 0.0);
     for (time_micros now = wall_micros(); now < until; now = wall_micros()) {
+        if (rate > 0) {
+            std::this_thread::sleep_until(
+                paced_from + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 batch_spacing * static_cast<double>(sequence - 1)));
+            now = wall_micros();
+        }
         frame.clear();
         wire::record_batch_writer writer(frame);
         writer.begin({.stream = "records",
@@ -276,16 +291,22 @@ stream_figures receive_records(const listener& where) {
     stream_figures figures;
     time_micros first_created = max_time;
     time_micros last_decoded = 0;
+    latency_histogram latency;
     read_batches(fd.get(),
                  [&](const wire::batch_header&, const std::vector<wire::record_view>& records) {
+                     last_decoded = wall_micros();
                      for (const auto& r : records) {
                          figures.payload_bytes += r.key.size() + r.value.size();
                          first_created = std::min(first_created, r.time);
+                         latency.record(last_decoded - r.time);
                      }
                      figures.records += records.size();
-                     last_decoded = wall_micros();
                  });
     figures.seconds = static_cast<double>(last_decoded - first_created) / 1e6;
+    figures.p50_us = latency.percentile(0.5);
+    figures.p99_us = latency.percentile(0.99);
+    figures.p999_us = latency.percentile(0.999);
+    figures.max_us = latency.percentile(1.0);
     return figures;
 }
 
@@ -315,7 +336,7 @@ pid_t spawn(Work&& work) {
 stream_figures run_socket_baseline(socket_kind kind, const std::filesystem::path& dir,
                                    std::uint32_t hops, std::chrono::milliseconds duration,
                                    std::size_t batch_records, std::uint64_t key_space,
-                                   std::size_t value_size) {
+                                   std::size_t value_size, double rate) {
     // Every listener exists before any process connects: a connection waits
     // in the backlog until its accept.
     const listener last = listen_on(kind, dir / "baseline-last.sock");
@@ -325,11 +346,11 @@ stream_figures run_socket_baseline(socket_kind kind, const std::filesystem::path
         const listener middle = listen_on(kind, dir / "baseline-middle.sock");
         descriptor middle_fd(middle.fd);
         children.push_back(spawn([&] { relay_records(middle, last); }));
-        children.push_back(
-            spawn([&] { stream_records(middle, duration, batch_records, key_space, value_size); }));
+        children.push_back(spawn(
+            [&] { stream_records(middle, duration, batch_records, key_space, value_size, rate); }));
     } else {
-        children.push_back(
-            spawn([&] { stream_records(last, duration, batch_records, key_space, value_size); }));
+        children.push_back(spawn(
+            [&] { stream_records(last, duration, batch_records, key_space, value_size, rate); }));
     }
     stream_figures figures;
     try {

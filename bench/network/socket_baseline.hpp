@@ -24,6 +24,11 @@ struct stream_figures {
     std::uint64_t records = 0;
     std::uint64_t payload_bytes = 0;  // key + value bytes
     double seconds = 0;               // first record made → last record decoded
+    // Latency of the records, from their making to their decoding at the end.
+    std::int64_t p50_us = 0;
+    std::int64_t p99_us = 0;
+    std::int64_t p999_us = 0;
+    std::int64_t max_us = 0;
     [[nodiscard]] double records_per_second() const {
         return seconds > 0 ? static_cast<double>(records) / seconds : 0;
     }
@@ -35,12 +40,13 @@ struct stream_figures {
 // Streams records of `key_space` keys ("key-<n>") and `value_size` random
 // bytes each for `duration` (whole batches) over `hops` sockets: 1 (sender →
 // receiver) or 2 (sender → relay → receiver, the relay decoding and
-// re-encoding every batch like a pass-through stage). Throws
-// std::runtime_error on any socket failure. `dir` holds the Unix sockets.
+// re-encoding every batch like a pass-through stage). `rate` records/s paces
+// the sender (whole batches, evenly spaced); 0 sends as fast as it can.
+// Throws std::runtime_error on any socket failure. `dir` holds the Unix sockets.
 [[nodiscard]] stream_figures run_socket_baseline(socket_kind kind, const std::filesystem::path& dir,
                                                  std::uint32_t hops,
                                                  std::chrono::milliseconds duration,
                                                  std::size_t batch_records, std::uint64_t key_space,
-                                                 std::size_t value_size);
+                                                 std::size_t value_size, double rate = 0);
 
 }  // namespace eddy::bench
