@@ -173,6 +173,9 @@ private:
         // after a loss, held) is charged then, and what an acknowledgement
         // removes from the queue unwritten gives back what it was charged.
         bool charged = false;
+        // Bytes of `frames` already written on the current connection by
+        // send() itself (write_directly); the io thread writes the rest.
+        std::size_t written = 0;
     };
     static asio::awaitable<void> run(std::shared_ptr<outbound_channel> self);
     asio::awaitable<void> connect_and_serve();
@@ -188,6 +191,12 @@ private:
     // Drops what `through` acknowledges. REQUIRES: _mu held.
     void acknowledge(std::uint64_t through);
     void schedule_write();  // REQUIRES: _mu held
+    // Writes `item` to the socket from the sending thread when nothing is
+    // queued or being written ahead of it. True when all of it went out.
+    // REQUIRES: _mu held.
+    [[nodiscard]] bool write_directly(queued& item);
+    // The io thread closes the socket: from now on send() must not use it.
+    void close_socket();  // io thread
 
     io_loop& _loop;
     endpoint _peer;  // GUARDED_BY(_mu)
@@ -214,6 +223,10 @@ private:
     bool _held = false;                    // GUARDED_BY(_mu): see hold()
     std::size_t _hold_limit = 0;           // GUARDED_BY(_mu)
     std::size_t _held_bytes = 0;           // GUARDED_BY(_mu): frames queued while held
+    // The connected socket's descriptor, for write_directly; -1 when there is
+    // none. Set when the first credit arrives, cleared before the socket closes.
+    int _direct_fd = -1;       // GUARDED_BY(_mu)
+    bool _io_writing = false;  // GUARDED_BY(_mu): the io thread has frames to write
 
     // io thread only
     struct io_state;
