@@ -171,6 +171,40 @@ TEST_P(channel_test, delivers_every_record_in_order) {
     receiver.stop();
 }
 
+TEST_P(channel_test, batches_larger_than_the_socket_buffer_arrive_whole_and_in_order) {
+    // A batch of about 1 MiB does not fit in the socket's buffer: the
+    // sender's own write takes part of it and the io thread writes the rest,
+    // with the next batches queued behind it.
+    io_loop loop;
+    recording_handler handler;
+    server receiver(loop, handler);
+    auto bound = receiver.listen(listen_address());
+    ASSERT_TRUE(bound) << bound.error().message;
+    loop.start();
+
+    auto channel = outbound_channel::create(
+        loop, *bound, {instance_id(0), instance_id(1), topology_epoch(1), "sender"});
+    channel->start();
+    constexpr int batches = 24;
+    constexpr int per_batch = 1000;
+    std::uint64_t bytes = 0;
+    for (int b = 0; b < batches; ++b) {
+        auto frame = make_batch(*channel, b + 1, b * per_batch, per_batch, 1000);
+        bytes += frame.size();
+        ASSERT_EQ(send_batch(*channel, std::move(frame), per_batch), send_outcome::sent);
+    }
+    ASSERT_TRUE(wait_until([&] { return handler.received() == batches * per_batch; }, 20s))
+        << handler.received();
+    for (int i = 0; i < batches * per_batch; ++i) {
+        ASSERT_EQ(handler.keys[static_cast<std::size_t>(i)], std::to_string(i));
+    }
+    EXPECT_TRUE(wait_until([&] { return channel->counters().sends == batches; }, 5s));
+    EXPECT_EQ(channel->counters().records_sent, static_cast<std::uint64_t>(batches * per_batch));
+    EXPECT_EQ(channel->counters().bytes_sent, bytes);  // (the hello is not counted)
+    channel->close(wire::goodbye_reason::normal, "done", 5s);
+    receiver.stop();
+}
+
 TEST_P(channel_test, sender_waits_when_the_receiver_holds_credit) {
     io_loop loop;
     recording_handler handler;
