@@ -486,8 +486,8 @@ TEST_P(channel_test, requeued_batches_acknowledged_before_they_are_written_give_
             wait_until([&] { return channel->acknowledged() == sequence_number(through); }, 10s))
             << "round " << round;
     }
+    const auto last = next + 11;  // before the producer advances `next`
     std::thread producer(send_round);
-    const auto last = next + 11;
     ASSERT_TRUE(wait_until([&] { return reached(last); }, 10s))
         << handler->received() << " records after the rounds";
     producer.join();
