@@ -253,18 +253,20 @@ bool executor::drive_source() {
             _task->flush_if_lingering();
             continue;
         }
-        if (_deferred_since != 0 && should_defer_commit(0)) {
-            // Idle while the disk is busy: wait for the sync (which wakes the
-            // queue), then commit what the polls made.
+        // Until the next poll is due (or the queue is woken: a sync ended).
+        const auto wait_for_next_poll = [&] {
             (void)idle_while(_counters, [&] {
                 return _queue.pop_until(wait_deadline(_task->poll_wait(idle_poll_wait)));
             });
+        };
+        if (_deferred_since != 0 && should_defer_commit(0)) {
+            // Idle while the disk is busy: wait for the sync (which wakes the
+            // queue), then commit what the polls made.
+            wait_for_next_poll();
             continue;
         }
         _task->flush();
-        (void)idle_while(_counters, [&] {
-            return _queue.pop_until(wait_deadline(_task->poll_wait(idle_poll_wait)));
-        });
+        wait_for_next_poll();
     }
     return false;
 }

@@ -21,7 +21,9 @@ struct outbound_channel::io_state {
     explicit io_state(asio::io_context& context) : backoff(context) {}
     std::optional<detail::socket_type> socket;
     asio::steady_timer backoff;
-    std::vector<queued> writing;  // being written now
+    // Being written now. Changed only under _mu: send() reads whether it is
+    // empty (write_directly).
+    std::vector<queued> writing;
     bool write_in_progress = false;
     // Counts connections, so that a late completion of a write on a closed
     // connection cannot tear down its successor.
@@ -148,7 +150,7 @@ send_outcome outbound_channel::send(wire::byte_buffer frames, std::uint32_t reco
 // socket's buffer stays queued for the io thread, which also finds out about
 // a failing connection.
 bool outbound_channel::write_directly(queued& item) {
-    if (_direct_fd < 0 || _link != link::connected || _held || _closing || _io_writing ||
+    if (_direct_fd < 0 || _link != link::connected || _held || _closing || !_io->writing.empty() ||
         _kick_pending || !_queue.empty()) {
         return false;
     }
@@ -165,6 +167,14 @@ bool outbound_channel::write_directly(queued& item) {
         item.written = static_cast<std::size_t>(sent);
         return false;
     }
+    written_out(std::move(item));
+    return true;
+}
+
+void outbound_channel::written_out(queued item) {
+    if (item.goodbye) {
+        _goodbye_written = true;
+    }
     ++_counters.sends;
     _counters.records_sent += item.records;
     if (_options.keep_until_acked && item.last_sequence > _acked.load(std::memory_order_relaxed)) {
@@ -172,13 +182,12 @@ bool outbound_channel::write_directly(queued& item) {
     } else {
         recycle(std::move(item.frames));
     }
-    return true;
 }
 
 void outbound_channel::close_socket() {
     {
         std::lock_guard lock(_mu);
-        _direct_fd = -1;
+        _direct_fd = -1;  // before the descriptor is closed (and its number reused)
     }
     _io->backoff.cancel();
     if (_io->socket) {
@@ -527,7 +536,6 @@ void outbound_channel::write_queued() {
             _io->writing.push_back(queued{std::move(_goodbye), 0, true});
             _goodbye = wire::byte_buffer();
         }
-        _io_writing = !_io->writing.empty();
     }
     if (_io->writing.empty()) {
         return;
@@ -538,81 +546,59 @@ void outbound_channel::write_queued() {
         buffers.emplace_back(item.frames.data() + item.written, item.frames.size() - item.written);
     }
     _io->write_in_progress = true;
-    asio::async_write(
-        *_io->socket, buffers,
-        [self = shared_from_this(), generation = _io->generation](std::error_code ec,
-                                                                  std::size_t written) {
-            self->_io->write_in_progress = false;
-            {
-                // keep_until_acked: the connection was lost while this write
-                // ran; whether or not it got through, its frames go again, in
-                // order, on the next one (the receiver drops what it has).
-                std::lock_guard lock(self->_mu);
-                if (self->_requeue_after_write) {
-                    self->_requeue_after_write = false;
-                    self->_io_writing = false;
-                    self->requeue_unacknowledged(self->_io->writing);
-                    if (self->_credit_arrived && !self->_held) {
-                        self->charge_queued();  // a new connection is already up
-                    }
-                    self->schedule_write();
-                    return;
-                }
-            }
-            if (ec || generation != self->_io->generation) {
-                if (generation == self->_io->generation) {
-                    self->lost("write: " + ec.message());
-                } else if (self->_options.keep_until_acked) {
-                    std::lock_guard lock(self->_mu);
-                    self->_io_writing = false;
-                    self->requeue_unacknowledged(self->_io->writing);
-                    if (self->_credit_arrived && !self->_held) {
-                        self->charge_queued();
-                    }
-                    self->schedule_write();
-                } else {
-                    std::lock_guard lock(self->_mu);
-                    for (auto& item : self->_io->writing) {
-                        self->_counters.records_dropped += item.records;
-                    }
-                    self->_io->writing.clear();
-                    self->_io_writing = false;
-                }
-                return;
-            }
-            self->_counters.bytes_sent += written;
-            {
-                std::lock_guard lock(self->_mu);
-                const auto acked = self->_acked.load(std::memory_order_relaxed);
-                for (auto& item : self->_io->writing) {
-                    if (item.goodbye) {
-                        self->_goodbye_written = true;
-                    }
-                    ++self->_counters.sends;
-                    self->_counters.records_sent += item.records;
-                    if (self->_options.keep_until_acked && item.last_sequence > acked) {
-                        self->_unacked.push_back(std::move(item));
-                    } else {
-                        self->recycle(std::move(item.frames));
-                    }
-                }
-                self->_io->writing.clear();
-                self->_io_writing = false;
-                self->_changed.notify_all();
-            }
-            self->write_queued();
-        });
+    asio::async_write(*_io->socket, buffers,
+                      [self = shared_from_this(), generation = _io->generation](
+                          std::error_code ec, std::size_t written) {
+                          self->_io->write_in_progress = false;
+                          {
+                              // keep_until_acked: the connection was lost while this write
+                              // ran; whether or not it got through, its frames go again, in
+                              // order, on the next one (the receiver drops what it has).
+                              std::lock_guard lock(self->_mu);
+                              if (self->_requeue_after_write) {
+                                  self->_requeue_after_write = false;
+                                  self->requeue_unacknowledged(self->_io->writing);
+                                  if (self->_credit_arrived && !self->_held) {
+                                      self->charge_queued();  // a new connection is already up
+                                  }
+                                  self->schedule_write();
+                                  return;
+                              }
+                          }
+                          if (ec || generation != self->_io->generation) {
+                              if (generation == self->_io->generation) {
+                                  self->lost("write: " + ec.message());
+                              } else if (self->_options.keep_until_acked) {
+                                  std::lock_guard lock(self->_mu);
+                                  self->requeue_unacknowledged(self->_io->writing);
+                                  if (self->_credit_arrived && !self->_held) {
+                                      self->charge_queued();
+                                  }
+                                  self->schedule_write();
+                              } else {
+                                  std::lock_guard lock(self->_mu);
+                                  for (auto& item : self->_io->writing) {
+                                      self->_counters.records_dropped += item.records;
+                                  }
+                                  self->_io->writing.clear();
+                              }
+                              return;
+                          }
+                          self->_counters.bytes_sent += written;
+                          {
+                              std::lock_guard lock(self->_mu);
+                              for (auto& item : self->_io->writing) {
+                                  self->written_out(std::move(item));
+                              }
+                              self->_io->writing.clear();
+                              self->_changed.notify_all();
+                          }
+                          self->write_queued();
+                      });
 }
 
 void outbound_channel::lost(const std::string& why) {
-    {
-        std::lock_guard lock(_mu);
-        _direct_fd = -1;  // before the descriptor is closed (and its number reused)
-    }
-    if (_io->socket) {
-        std::error_code ignored;
-        _io->socket->close(ignored);
-    }
+    close_socket();
     std::lock_guard lock(_mu);
     if (_link == link::connected) {
         ++_counters.disconnects;
@@ -633,7 +619,6 @@ void outbound_channel::lost(const std::string& why) {
             _requeue_after_write = true;  // the write's completion requeues
         } else {
             requeue_unacknowledged(_io->writing);
-            _io_writing = false;
         }
         _changed.notify_all();
         return;
@@ -643,7 +628,6 @@ void outbound_channel::lost(const std::string& why) {
             _counters.records_dropped += item.records;
         }
         _io->writing.clear();
-        _io_writing = false;
     }
     for (auto& item : _queue) {
         _counters.records_dropped += item.records;

@@ -197,6 +197,9 @@ private:
     [[nodiscard]] bool write_directly(queued& item);
     // The io thread closes the socket: from now on send() must not use it.
     void close_socket();  // io thread
+    // Counts a written item and keeps it until acknowledged (keep_until_acked)
+    // or recycles its buffer. REQUIRES: _mu held.
+    void written_out(queued item);
 
     io_loop& _loop;
     endpoint _peer;  // GUARDED_BY(_mu)
@@ -225,10 +228,9 @@ private:
     std::size_t _held_bytes = 0;           // GUARDED_BY(_mu): frames queued while held
     // The connected socket's descriptor, for write_directly; -1 when there is
     // none. Set when the first credit arrives, cleared before the socket closes.
-    int _direct_fd = -1;       // GUARDED_BY(_mu)
-    bool _io_writing = false;  // GUARDED_BY(_mu): the io thread has frames to write
+    int _direct_fd = -1;  // GUARDED_BY(_mu)
 
-    // io thread only
+    // io thread only (but see io_state::writing)
     struct io_state;
     std::unique_ptr<io_state> _io;
 };
