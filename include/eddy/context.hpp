@@ -61,7 +61,10 @@ public:
 
     // The instance's input low watermark: no record older than this will arrive.
     [[nodiscard]] virtual time_micros watermark() const = 0;
-    // Wall-clock time now (the runtime's clock), microseconds since the epoch.
+    // Wall-clock time (the runtime's clock), microseconds since the epoch:
+    // read at each call, except while the records of one input batch are
+    // processed, when it is the time their processing began (read once per
+    // batch: a clock read per record costs as much as a cheap callback).
     [[nodiscard]] virtual time_micros processing_time() const = 0;
 
     // A configuration value from the manifest (or the embedding code), if set.

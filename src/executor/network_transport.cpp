@@ -161,26 +161,50 @@ std::int64_t network_transport::send(instance_id destination,
         // One record_batch frame per run of records of the same stream.
         const std::string_view stream = batch->stream(first);
         const std::uint32_t slot = batch->slot_of(first);
+        std::size_t i = first + 1;
+        while (i < count && batch->slot_of(i) == slot) {
+            ++i;
+        }
         wire::record_batch_writer writer(frames, _max_frame_bytes);
         const std::size_t frame_start = frames.size();
+        const bool encoded = batch->wire_encoded();
+        std::span<const std::byte> run;
+        if (encoded) {
+            run = batch->wire_records(first, i);
+            // Room for the frame, its header and a watermark frame after it.
+            frames.reserve(frames.size() + run.size() + stream.size() + 128);
+        }
         writer.begin({.stream = stream,
                       .sender = _self.sender,
                       .epoch = _self.epoch,
                       .sequence = sequence_number(to.next_sequence),
-                      .base_time = batch->at(first).time});
-        std::size_t i = first;
-        for (; i < count && batch->slot_of(i) == slot; ++i) {
-            const record r = batch->at(i);
-            if (next_trace < traces.size() && traces[next_trace].index == i) [[unlikely]] {
-                const auto& traced = traces[next_trace++];
-                writer.add(r.key, r.value, r.time, traced.context);
-                sent.push_back(runtime::span{traced.context.trace_id, traced.context.span_id,
-                                             traced.parent_span, runtime::span_kind::sent,
-                                             traced.stamp_micros, 0, std::string(stream),
-                                             std::string(r.key)});
-            } else {
-                writer.add(r.key, r.value, r.time);
+                      .base_time = encoded ? batch->wire_base_time() : batch->at(first).time});
+        const std::size_t records_start = frames.size();
+        if (encoded) {
+            // The batch holds the run already encoded: one copy.
+            writer.add_encoded(run, static_cast<std::uint32_t>(i - first));
+        } else {
+            for (std::size_t k = first; k < i; ++k) {
+                const record r = batch->at(k);
+                if (const auto* context = batch->trace_of(k)) [[unlikely]] {
+                    writer.add(r.key, r.value, r.time, *context);
+                } else {
+                    writer.add(r.key, r.value, r.time);
+                }
             }
+        }
+        for (; next_trace < traces.size() && traces[next_trace].index < i; ++next_trace) {
+            const auto& traced = traces[next_trace];
+            if (encoded) {
+                // The context as it is now, over what trace_last encoded.
+                const std::size_t at = records_start + batch->wire_end(traced.index) -
+                                       wire::trace_context_bytes - batch->wire_start(first);
+                (void)wire::encode_trace_context(frames.data() + at, traced.context);
+            }
+            sent.push_back(runtime::span{traced.context.trace_id, traced.context.span_id,
+                                         traced.parent_span, runtime::span_kind::sent,
+                                         traced.stamp_micros, 0, std::string(stream),
+                                         std::string(batch->at(traced.index).key)});
         }
         if (auto frame = writer.finish(); !frame) {
             // A run too large for one frame (only possible with huge records):

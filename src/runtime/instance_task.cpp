@@ -225,6 +225,7 @@ void instance_task::process(record_batch& batch, bool commit_after) {
         // Counted once per batch: the counter is read by other threads, and a
         // store per record is measurable next to a cheap callback.
         instance_counters::add(_counters.records_in, batch.size());
+        fixed_processing_time fixed(_context, _settings.clock->now());
         if (_batched != nullptr) {
             if (batch.size() != 0) {
                 const std::int64_t traced_from = batch.traced() ? begin_processed(batch) : 0;
@@ -255,6 +256,7 @@ void instance_task::process(record_batch& batch, bool commit_after) {
                 }
             }
         }
+        fixed.end();
         note_latencies(_counters, batch, started, blocked_before, _settings.clock->now());
     }
     const bool advanced = _inputs.observe(batch.sender, batch.watermark,

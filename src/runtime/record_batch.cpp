@@ -36,6 +36,8 @@ const trace_context* record_batch::find_trace(std::size_t i) const {
 
 void record_batch::clear() {
     _arena_size = 0;
+    _base_time = 0;
+    _wire_encoded = true;
     _index.clear();
     _traces.clear();
     sender = instance_id{};

@@ -5,7 +5,9 @@
 // byte arena with a small fixed-size index, so appending a record allocates
 // nothing once the batch has been used before (batches are recycled through
 // a batch_pool). A batch with no records is a pure marker (watermark, end of
-// stream). The same layout is what the network executor will encode.
+// stream). Records appended one by one are kept in the arena in the wire
+// codec's record layout (wire/record_batch.hpp), so that the network
+// transport sends a run of them with one copy instead of encoding each again.
 //
 // Lifecycle: taken from a batch_pool by a producer, filled, handed to the
 // receiver through the transport, read, and returned to the pool.
@@ -13,6 +15,7 @@
 
 #include "base/strong_id.hpp"
 #include "base/trace_context.hpp"
+#include "wire/record_batch.hpp"
 #include <eddy/record.hpp>
 
 #include <array>
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,19 +59,20 @@ public:
     [[nodiscard]] std::uint32_t stream_slot(std::string_view stream);
     void append(std::uint32_t slot, std::string_view key, std::string_view value, time_micros time,
                 std::uint32_t group_hint) {
-        const std::size_t offset = _arena_size;
-        char* const out = claim_arena(key.size() + value.size());
-        // Empty views may carry a null pointer, which memcpy must not see.
-        if (!key.empty()) {
-            std::memcpy(out, key.data(), key.size());
+        if (_index.empty()) {
+            _base_time = time;
         }
-        if (!value.empty()) {
-            std::memcpy(out + key.size(), value.data(), value.size());
-        }
-        _index.push_back(entry{static_cast<std::uint32_t>(offset),
-                               static_cast<std::uint32_t>(key.size()),
-                               static_cast<std::uint32_t>(offset + key.size()),
-                               static_cast<std::uint32_t>(value.size()), group_hint, slot, time});
+        const std::size_t start = _arena_size;
+        auto* const out = reinterpret_cast<std::byte*>(
+            claim_arena(wire::max_record_bytes(key.size(), value.size())));
+        const std::byte* const end =
+            wire::encode_record(out, key, value, wire::time_delta(time, _base_time), nullptr);
+        _arena_size = start + static_cast<std::size_t>(end - out);
+        const std::size_t key_offset = start + 1 + wire::varint_size(key.size());
+        _index.push_back(entry{
+            static_cast<std::uint32_t>(key_offset), static_cast<std::uint32_t>(key.size()),
+            static_cast<std::uint32_t>(key_offset + key.size() + wire::varint_size(value.size())),
+            static_cast<std::uint32_t>(value.size()), group_hint, slot, time});
     }
 
     // The bulk form, for a receiver whose records arrive inside one block of
@@ -76,7 +81,9 @@ public:
     // a record whose key and value lie in it, by their offsets from the
     // block's start. Cheaper per record than append's two small copies.
     // REQUIRES (append_placed): both ranges inside a block appended before.
+    // A batch that holds a block is no longer wire_encoded().
     [[nodiscard]] std::size_t append_block(std::string_view block) {
+        _wire_encoded = false;
         const std::size_t offset = _arena_size;
         char* const out = claim_arena(block.size());
         if (!block.empty()) {
@@ -97,6 +104,32 @@ public:
     [[nodiscard]] bool empty() const { return _index.empty(); }
     // Arena bytes in use (with append_block, the whole blocks).
     [[nodiscard]] std::size_t bytes() const { return _arena_size; }
+
+    // The wire form. While wire_encoded() (no append_block since clear()),
+    // the arena holds exactly the batch's records, one after another, as
+    // wire::encode_record writes them, with times relative to
+    // wire_base_time() (the first record's) and the trace contexts of the
+    // records trace_last marked. wire_records(first, last) is the run of
+    // records [first, last) as a record_batch frame with that base time
+    // carries it (record_batch_writer::add_encoded); record i's bytes end at
+    // wire_end(i), its trace context (if any) in the last
+    // wire::trace_context_bytes of them.
+    // REQUIRES (all but wire_encoded): wire_encoded(); first <= last <= size().
+    [[nodiscard]] bool wire_encoded() const { return _wire_encoded; }
+    [[nodiscard]] time_micros wire_base_time() const { return _base_time; }
+    [[nodiscard]] std::span<const std::byte> wire_records(std::size_t first,
+                                                          std::size_t last) const {
+        const std::size_t begin = wire_start(first);
+        return {reinterpret_cast<const std::byte*>(_arena.get()) + begin, wire_start(last) - begin};
+    }
+    [[nodiscard]] std::size_t wire_start(std::size_t i) const {
+        if (i == _index.size()) {
+            return _arena_size;
+        }
+        const entry& e = _index[i];
+        return e.offset - 1 - wire::varint_size(e.key_size);
+    }
+    [[nodiscard]] std::size_t wire_end(std::size_t i) const { return wire_start(i + 1); }
 
     [[nodiscard]] record at(std::size_t i) const {
         const entry& e = _index[i];
@@ -132,6 +165,12 @@ public:
     // REQUIRES: !empty(), and no record after it is traced yet.
     void trace_last(const trace_context& context, const std::array<std::byte, 8>& parent_span,
                     std::int64_t stamp_micros) {
+        if (_wire_encoded) {
+            // The record's flags byte says a context follows it, and it does.
+            _arena[wire_start(_index.size() - 1)] = static_cast<char>(wire::record_flag_trace);
+            (void)wire::encode_trace_context(
+                reinterpret_cast<std::byte*>(claim_arena(wire::trace_context_bytes)), context);
+        }
         _traces.push_back(traced_record{static_cast<std::uint32_t>(_index.size() - 1), context,
                                         parent_span, stamp_micros});
     }
@@ -175,6 +214,8 @@ private:
     [[nodiscard]] const trace_context* find_trace(std::size_t i) const;
 
     std::vector<std::string> _streams;  // kept across clear(): usually the same next time
+    time_micros _base_time = 0;         // the first record's time (wire form)
+    bool _wire_encoded = true;          // no append_block since clear()
     std::uint32_t _last_stream = UINT32_MAX;
     // Keys and values, back to back. Managed by hand rather than a std::string
     // so that an append is one capacity check and two copies, with no

@@ -65,7 +65,19 @@ public:
     void put(std::string_view name, std::string_view value) override;
     void erase(std::string_view name) override;
     [[nodiscard]] time_micros watermark() const override { return _watermark; }
-    [[nodiscard]] time_micros processing_time() const override { return _settings.clock->now(); }
+    [[nodiscard]] time_micros processing_time() const override {
+        return _fixed_time ? _fixed_now : _settings.clock->now();
+    }
+    // While the records of one input batch are processed, processing_time()
+    // is the time their processing began, fixed: read once per batch, not
+    // once per record, where it cost as much as a cheap callback (Kafka
+    // Streams caches its wall-clock time the same way). Unfixed, the clock
+    // is read at each call.
+    void fix_processing_time(time_micros now) {
+        _fixed_now = now;
+        _fixed_time = true;
+    }
+    void unfix_processing_time() { _fixed_time = false; }
     [[nodiscard]] std::optional<std::string_view> config(std::string_view name) const override;
     [[nodiscard]] std::uint32_t instance_index() const override { return _settings.index; }
     [[nodiscard]] std::uint32_t instance_count() const override { return _settings.count; }
@@ -104,6 +116,28 @@ private:
     std::uint64_t _produce_errors = 0;
     const trace_context* _trace_parent = nullptr;
     std::optional<time_micros> _poll_again_at;
+    bool _fixed_time = false;
+    time_micros _fixed_now = 0;
+};
+
+// Fixes a context's processing time for a scope (the records of one batch).
+class fixed_processing_time {
+public:
+    fixed_processing_time(task_context& context, time_micros now) : _context(&context) {
+        context.fix_processing_time(now);
+    }
+    ~fixed_processing_time() { end(); }
+    fixed_processing_time(const fixed_processing_time&) = delete;
+    fixed_processing_time& operator=(const fixed_processing_time&) = delete;
+    void end() {
+        if (_context != nullptr) {
+            _context->unfix_processing_time();
+            _context = nullptr;
+        }
+    }
+
+private:
+    task_context* _context;
 };
 
 }  // namespace eddy::runtime

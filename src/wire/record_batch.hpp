@@ -109,6 +109,11 @@ public:
                       record.trace ? &*record.trace : nullptr);
     }
 
+    // Appends `count` records already encoded one after another as
+    // encode_record writes them, their times relative to the base_time
+    // given to begin(). REQUIRES: is_open().
+    void add_encoded(std::span<const std::byte> records, std::uint32_t count);
+
     [[nodiscard]] bool is_open() const { return _open; }
     [[nodiscard]] std::uint64_t record_count() const { return _record_count; }
     // Size of the open frame so far, header included: what a flush policy compares.
@@ -145,14 +150,34 @@ private:
 [[nodiscard]] wire_result<batch_header> decode_record_batch(std::span<const std::byte> payload,
                                                             std::vector<record_view>& records);
 
-// ---- inline fast path ----
+// ---- one record's bytes ----
+//
+// The record layout above, on its own: what the writer appends per record,
+// and what a runtime batch keeps its records in so that they are sent
+// without being encoded again (record_batch_writer::add_encoded).
 
-inline void record_batch_writer::append_record(std::string_view key, std::string_view value,
-                                               time_micros time, const trace_context* trace) {
-    EDDY_ASSERT(_open, "record_batch_writer::add outside begin/finish");
-    const std::size_t most =
-        1 + 3 * max_varint_bytes + key.size() + value.size() + trace_context_bytes;
-    std::byte* out = _out->prepare(most);
+// The most bytes encode_record writes for a record with these sizes.
+[[nodiscard]] constexpr std::size_t max_record_bytes(std::size_t key_size, std::size_t value_size,
+                                                     bool traced = false) {
+    return 1 + 3 * max_varint_bytes + key_size + value_size + (traced ? trace_context_bytes : 0);
+}
+
+// The 25 trace-context bytes that close a traced record.
+[[nodiscard]] inline std::byte* encode_trace_context(std::byte* out, const trace_context& trace) {
+    std::memcpy(out, trace.trace_id.data(), trace.trace_id.size());
+    out += trace.trace_id.size();
+    std::memcpy(out, trace.span_id.data(), trace.span_id.size());
+    out += trace.span_id.size();
+    *out++ = static_cast<std::byte>(trace.flags);
+    return out;
+}
+
+// Writes one record whose time is `time_delta` after the frame's base time
+// (wrapping), with `trace` when not null; returns the end of what it wrote.
+// REQUIRES: max_record_bytes(key.size(), value.size(), trace) bytes at `out`.
+[[nodiscard]] inline std::byte* encode_record(std::byte* out, std::string_view key,
+                                              std::string_view value, std::int64_t time_delta,
+                                              const trace_context* trace) {
     *out++ = static_cast<std::byte>(trace != nullptr ? record_flag_trace : 0);
     out = write_varint(out, key.size());
     if (!key.empty()) {
@@ -164,19 +189,35 @@ inline void record_batch_writer::append_record(std::string_view key, std::string
         std::memcpy(out, value.data(), value.size());
         out += value.size();
     }
-    // Wrapping difference: any two int64 times round-trip, even min and max.
-    const auto delta = static_cast<std::int64_t>(static_cast<std::uint64_t>(time) -
-                                                 static_cast<std::uint64_t>(_base_time));
-    out = write_varint(out, zigzag_encode(delta));
+    out = write_varint(out, zigzag_encode(time_delta));
     if (trace != nullptr) {
-        std::memcpy(out, trace->trace_id.data(), trace->trace_id.size());
-        out += trace->trace_id.size();
-        std::memcpy(out, trace->span_id.data(), trace->span_id.size());
-        out += trace->span_id.size();
-        *out++ = static_cast<std::byte>(trace->flags);
+        out = encode_trace_context(out, *trace);
     }
-    _out->commit(out);
+    return out;
+}
+
+// The time delta encode_record stores: wrapping, so that any two int64 times
+// round-trip, even min and max.
+[[nodiscard]] constexpr std::int64_t time_delta(time_micros time, time_micros base_time) {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(time) -
+                                     static_cast<std::uint64_t>(base_time));
+}
+
+// ---- inline fast path ----
+
+inline void record_batch_writer::append_record(std::string_view key, std::string_view value,
+                                               time_micros time, const trace_context* trace) {
+    EDDY_ASSERT(_open, "record_batch_writer::add outside begin/finish");
+    std::byte* out = _out->prepare(max_record_bytes(key.size(), value.size(), trace != nullptr));
+    _out->commit(encode_record(out, key, value, time_delta(time, _base_time), trace));
     ++_record_count;
+}
+
+inline void record_batch_writer::add_encoded(std::span<const std::byte> records,
+                                             std::uint32_t count) {
+    EDDY_ASSERT(_open, "record_batch_writer::add_encoded outside begin/finish");
+    _out->append(records.data(), records.size());
+    _record_count += count;
 }
 
 }  // namespace eddy::wire
