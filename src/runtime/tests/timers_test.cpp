@@ -92,6 +92,58 @@ TEST(processing_time_timers, fire_in_order_not_before_due_and_replaced) {
     EXPECT_EQ(topology.stats("alarm").timers_fired, 3u);
 }
 
+// Moves the clock on by 10 µs per record and produces, per record, the
+// processing time it read; the first record also sets a timer for now, which
+// produces the processing time it reads when it fires.
+class clock_reader final : public computation {
+public:
+    explicit clock_reader(manual_clock& clock) : _clock(&clock) {}
+    eddy::metadata metadata() const override {
+        return {
+            .name = "clock_reader", .inputs = {{"requests", grouping::key}}, .outputs = {"fired"}};
+    }
+    void process_record(context& ctx, const record& r) override {
+        ctx.produce("fired", r.key, std::to_string(ctx.processing_time()));
+        if (!_armed) {
+            _armed = true;
+            ctx.set_timer(r.key, ctx.processing_time(), time_domain::processing_time, "timer");
+        }
+        _clock->advance(10);
+    }
+    void process_timer(context& ctx, const timer& t) override {
+        ctx.produce("fired", t.tag, std::to_string(ctx.processing_time()));
+    }
+
+private:
+    manual_clock* _clock;
+    bool _armed = false;
+};
+
+// The records of one input batch read one processing time, the time their
+// batch began; a timer callback reads the clock as it is.
+TEST(processing_time, is_fixed_for_the_records_of_a_batch_and_live_in_timers) {
+    manual_clock clock(1'000);
+    embedded_topology topology({.clock = &clock});
+    topology.add([] {
+        return std::make_unique<script_source>(std::vector<std::pair<std::string, std::string>>{
+            {"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}});
+    });
+    topology.add([&clock] { return std::make_unique<clock_reader>(clock); });
+    auto fired = topology.collect("fired");
+    topology.start();
+    ASSERT_TRUE(eventually([&] { return fired->size() == 5; }));
+    topology.stop();
+    std::map<std::string, std::string> read;
+    for (const auto& r : fired->records()) {
+        read[r.key] = r.value;
+    }
+    // One poll made the four records: one batch, one time, though the clock
+    // moved on 10 µs with each.
+    EXPECT_EQ(read,
+              (std::map<std::string, std::string>{
+                  {"a", "1000"}, {"b", "1000"}, {"c", "1000"}, {"d", "1000"}, {"timer", "1040"}}));
+}
+
 // On the first record of each key sets an event-time timer at time + 15 and
 // one at 1,000,000 (after every record); a fired timer produces
 // "<due>@<watermark>" with the records seen so far.
