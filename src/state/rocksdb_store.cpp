@@ -5,6 +5,7 @@
 #include "detail/group_sync.hpp"
 #include "detail/key_codec.hpp"
 #include "detail/periodic_sync.hpp"
+#include "detail/rocksdb_crc32c.hpp"
 #include "detail/rocksdb_ref.hpp"
 
 #include <rocksdb/db.h>
@@ -267,6 +268,10 @@ state_result<std::unique_ptr<rocksdb_store>> rocksdb_store::open(const std::file
             return tl::unexpected(std::move(prepared.error()));
         }
     }
+    // Referenced so that the hardware CRC32C is linked into every program
+    // that opens a store (detail/rocksdb_crc32c.cpp).
+    static const bool hardware_checksums = detail::hardware_crc32c();
+    (void)hardware_checksums;
     rocksdb::Options db_options;
     db_options.create_if_missing = options.create_if_missing;
     // Let the OS write the WAL out in the background as it grows, so that a
