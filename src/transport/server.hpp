@@ -25,6 +25,7 @@
 #include "io_loop.hpp"
 #include "wire/frame.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -61,15 +62,19 @@ class session;
 // return credit; outlives its connection harmlessly (calls then do nothing).
 class inbound_channel {
 public:
-    explicit inbound_channel(channel_info info, std::weak_ptr<detail::session> session)
+    // Credit goes back to the sender `grant_bytes` or more at a time.
+    inbound_channel(channel_info info, std::weak_ptr<detail::session> session,
+                    std::uint64_t grant_bytes)
         : _info(std::move(info)),
           _session(std::move(session)),
-          _serial(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
+          _serial(next_serial.fetch_add(1, std::memory_order_relaxed)),
+          _grant_bytes(std::max<std::uint64_t>(1, grant_bytes)) {}
     [[nodiscard]] const channel_info& info() const { return _info; }
     // Grows with every channel accepted in this process: of two connections
     // of the same sender, the later one has the larger serial.
     [[nodiscard]] std::uint64_t serial() const { return _serial; }
-    // Gives `bytes` of credit back to the sender. Any thread.
+    // Gives `bytes` of credit back to the sender: held until `grant_bytes`
+    // have gathered, then sent in one credit frame. Any thread.
     void grant(std::uint64_t bytes);
     // Tells the sender that every batch up to `committed` is durably
     // processed (an ack frame), so that it may forget them. Any thread.
@@ -81,6 +86,8 @@ private:
     channel_info _info;
     std::weak_ptr<detail::session> _session;
     std::uint64_t _serial;
+    std::uint64_t _grant_bytes;
+    std::atomic<std::uint64_t> _ungranted{0};  // granted, not yet sent
     static inline std::atomic<std::uint64_t> next_serial{1};
 };
 

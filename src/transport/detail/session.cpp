@@ -125,7 +125,8 @@ transport_result<void> session::accept_hello(const wire::frame_view& frame) {
         return {};
     }
     _hello_timer.cancel();
-    _channel = std::make_shared<inbound_channel>(std::move(info), weak_from_this());
+    _channel = std::make_shared<inbound_channel>(std::move(info), weak_from_this(),
+                                                 _options.credit_window_bytes / 8);
     wire::encode(wire::ack{*committed}, _out);
     wire::encode(wire::credit{_options.credit_window_bytes}, _out);
     write_pending();
@@ -134,14 +135,9 @@ transport_result<void> session::accept_hello(const wire::frame_view& frame) {
 }
 
 void session::grant(std::uint64_t bytes) {
-    _pending_credit += bytes;
-    // Coalesce: a sender blocks only once a whole window is outstanding, so
-    // returning credit in eighths of a window never leaves it waiting.
-    if (_pending_credit >= std::max<std::uint64_t>(1, _options.credit_window_bytes / 8)) {
-        wire::encode(wire::credit{_pending_credit}, _out);
-        _pending_credit = 0;
-        write_pending();
-    }
+    // Already gathered into eighths of the window by inbound_channel::grant.
+    wire::encode(wire::credit{bytes}, _out);
+    write_pending();
 }
 
 void session::acknowledge(sequence_number committed) {

@@ -47,7 +47,6 @@ private:
     std::string _peer;
     asio::steady_timer _hello_timer;
     std::shared_ptr<inbound_channel> _channel;  // set once the hello is accepted
-    std::uint64_t _pending_credit = 0;
     wire::byte_buffer _out;      // frames waiting to be written
     wire::byte_buffer _writing;  // frames being written
     bool _write_in_progress = false;
