@@ -1,5 +1,6 @@
 #include "network_transport.hpp"
 
+#include "base/assert.hpp"
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "wire/record_batch.hpp"
@@ -151,6 +152,9 @@ std::int64_t network_transport::send(instance_id destination,
         _pool.give(std::move(batch));
         return 0;
     }
+    // Every batch this transport sends came from acquire() and was filled
+    // by a producer's appends, so it holds its records in wire form.
+    EDDY_ASSERT(batch->wire_encoded(), "network_transport::send: a batch not in wire form");
     auto frames = to.link->acquire_buffer();
     std::size_t credit_bytes = 0;
     const std::size_t count = batch->size();
@@ -167,40 +171,18 @@ std::int64_t network_transport::send(instance_id destination,
         }
         wire::record_batch_writer writer(frames, _max_frame_bytes);
         const std::size_t frame_start = frames.size();
-        const bool encoded = batch->wire_encoded();
-        std::span<const std::byte> run;
-        if (encoded) {
-            run = batch->wire_records(first, i);
-            // Room for the frame, its header and a watermark frame after it.
-            frames.reserve(frames.size() + run.size() + stream.size() + 128);
-        }
+        // The run is in the batch already encoded, trace contexts included:
+        // one copy. Room for the frame, its header and a watermark frame.
+        const auto run = batch->wire_records(first, i);
+        frames.reserve(frames.size() + run.size() + stream.size() + 128);
         writer.begin({.stream = stream,
                       .sender = _self.sender,
                       .epoch = _self.epoch,
                       .sequence = sequence_number(to.next_sequence),
-                      .base_time = encoded ? batch->wire_base_time() : batch->at(first).time});
-        const std::size_t records_start = frames.size();
-        if (encoded) {
-            // The batch holds the run already encoded: one copy.
-            writer.add_encoded(run, static_cast<std::uint32_t>(i - first));
-        } else {
-            for (std::size_t k = first; k < i; ++k) {
-                const record r = batch->at(k);
-                if (const auto* context = batch->trace_of(k)) [[unlikely]] {
-                    writer.add(r.key, r.value, r.time, *context);
-                } else {
-                    writer.add(r.key, r.value, r.time);
-                }
-            }
-        }
+                      .base_time = batch->wire_base_time()});
+        writer.add_encoded(run, static_cast<std::uint32_t>(i - first));
         for (; next_trace < traces.size() && traces[next_trace].index < i; ++next_trace) {
             const auto& traced = traces[next_trace];
-            if (encoded) {
-                // The context as it is now, over what trace_last encoded.
-                const std::size_t at = records_start + batch->wire_end(traced.index) -
-                                       wire::trace_context_bytes - batch->wire_start(first);
-                (void)wire::encode_trace_context(frames.data() + at, traced.context);
-            }
             sent.push_back(runtime::span{traced.context.trace_id, traced.context.span_id,
                                          traced.parent_span, runtime::span_kind::sent,
                                          traced.stamp_micros, 0, std::string(stream),

@@ -108,13 +108,13 @@ public:
     // The wire form. While wire_encoded() (no append_block since clear()),
     // the arena holds exactly the batch's records, one after another, as
     // wire::encode_record writes them, with times relative to
-    // wire_base_time() (the first record's) and the trace contexts of the
-    // records trace_last marked. wire_records(first, last) is the run of
-    // records [first, last) as a record_batch frame with that base time
-    // carries it (record_batch_writer::add_encoded); record i's bytes end at
-    // wire_end(i), its trace context (if any) in the last
-    // wire::trace_context_bytes of them.
-    // REQUIRES (all but wire_encoded): wire_encoded(); first <= last <= size().
+    // wire_base_time() (the first record's) and, for the records trace_last
+    // marked, the context given to it (changing traces() later does not
+    // change those bytes: only the receiving side rewrites contexts). wire_records(first, last) is
+    // the run of records [first, last) as a record_batch frame with that base time carries it
+    // (record_batch_writer::add_encoded); record i's bytes end at wire_end(i), its trace context
+    // (if any) in the last wire::trace_context_bytes of them. REQUIRES (all but wire_encoded):
+    // wire_encoded(); first <= last <= size().
     [[nodiscard]] bool wire_encoded() const { return _wire_encoded; }
     [[nodiscard]] time_micros wire_base_time() const { return _base_time; }
     [[nodiscard]] std::span<const std::byte> wire_records(std::size_t first,

@@ -66,18 +66,15 @@ public:
     void erase(std::string_view name) override;
     [[nodiscard]] time_micros watermark() const override { return _watermark; }
     [[nodiscard]] time_micros processing_time() const override {
-        return _fixed_time ? _fixed_now : _settings.clock->now();
+        return _fixed_now ? *_fixed_now : _settings.clock->now();
     }
     // While the records of one input batch are processed, processing_time()
     // is the time their processing began, fixed: read once per batch, not
     // once per record, where it cost as much as a cheap callback (Kafka
     // Streams caches its wall-clock time the same way). Unfixed, the clock
     // is read at each call.
-    void fix_processing_time(time_micros now) {
-        _fixed_now = now;
-        _fixed_time = true;
-    }
-    void unfix_processing_time() { _fixed_time = false; }
+    void fix_processing_time(time_micros now) { _fixed_now = now; }
+    void unfix_processing_time() { _fixed_now.reset(); }
     [[nodiscard]] std::optional<std::string_view> config(std::string_view name) const override;
     [[nodiscard]] std::uint32_t instance_index() const override { return _settings.index; }
     [[nodiscard]] std::uint32_t instance_count() const override { return _settings.count; }
@@ -116,8 +113,7 @@ private:
     std::uint64_t _produce_errors = 0;
     const trace_context* _trace_parent = nullptr;
     std::optional<time_micros> _poll_again_at;
-    bool _fixed_time = false;
-    time_micros _fixed_now = 0;
+    std::optional<time_micros> _fixed_now;  // see fix_processing_time
 };
 
 // Fixes a context's processing time for a scope (the records of one batch).
